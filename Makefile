@@ -1,0 +1,58 @@
+# DeltaStream: `make run` starts everything on embedded defaults; `make test` runs the suite.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+BSTAMP := $(VENV)/.installed-bench
+
+.PHONY: help install run test bench fuzz lint typecheck clean
+
+help:
+	@echo "make run    - set up .venv and start every role on http://127.0.0.1:8000 (SQLite, in-process bus)"
+	@echo "make test   - set up .venv with test extras and run the test suite"
+	@echo "make bench  - run the benchmarks in bench/ and print ratios against peers"
+	@echo "make fuzz   - deeper schemathesis run against the OpenAPI schema"
+	@echo "make lint   - ruff check"
+	@echo "make clean  - remove the venv, caches and local data"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(TSTAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[test]'
+	@touch $(STAMP) $@
+
+$(BSTAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e '.[test,bench]'
+	@touch $(STAMP) $(TSTAMP) $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m deltastream run --host 127.0.0.1 --port 8000
+
+test: $(TSTAMP)
+	$(PY) -m pytest
+
+bench: $(BSTAMP)
+	$(PY) -m bench
+
+fuzz: $(TSTAMP)
+	DELTASTREAM_FUZZ_EXAMPLES=500 $(PY) -m pytest tests/api/test_fuzz.py -p no:randomly
+
+lint: $(TSTAMP)
+	$(VENV)/bin/ruff check deltastream tests migrations bench
+
+typecheck: $(TSTAMP)
+	$(VENV)/bin/mypy deltastream/quant deltastream/core
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis data build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

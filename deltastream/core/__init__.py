@@ -1,0 +1,1 @@
+"""Shared kernel: bus, cache, errors, logging, metrics, clock. Imports no bounded context."""

@@ -1,0 +1,55 @@
+"""structlog configuration: JSON (or console) lines with ``service``, ``role`` and ``request_id`` bound."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+_extra_processors: list[Any] = []
+
+
+def add_processor(processor: Any) -> None:
+    """Register a processor that runs before rendering (the logs context ships records this way)."""
+    if processor not in _extra_processors:
+        _extra_processors.append(processor)
+
+
+def configure_logging(level: str = "INFO", fmt: str = "json", role: str | None = None) -> None:
+    """Configure structlog and the stdlib root logger to emit one line per event on stdout."""
+    level_no = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+    if not isinstance(level_no, int):
+        level_no = logging.INFO
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    )
+
+    def _ship(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+        for proc in _extra_processors:
+            event = proc(logger, method, event)
+        return event
+
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            _ship,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level_no),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=level_no, stream=sys.stdout, format="%(message)s", force=True)
+    if role:
+        structlog.contextvars.bind_contextvars(role=role)
+
+
+def get_logger(service: str, **bound: Any) -> Any:
+    """A logger with ``service`` (the context name) bound."""
+    return structlog.get_logger().bind(service=service, **bound)

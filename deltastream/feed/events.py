@@ -1,0 +1,102 @@
+"""Market payloads published by the feed on ``market:underlying`` and ``market:option_chain``.
+
+These are the contract at the edge: every source (simulator, replay, vendor adapters) validates
+through them, and anything that fails becomes a dead letter with the reason. Field names are the
+seed's; additions are ``volume`` on ticks and ``rho``/``oi_change`` on quotes.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from deltastream.core.jsonx import parse_ts
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+FinitePrice = Annotated[float, Field(ge=0), AfterValidator(_finite)]
+PositivePrice = Annotated[float, Field(gt=0), AfterValidator(_finite)]
+OptionalFinite = Annotated[float | None, AfterValidator(lambda v: None if v is None or not math.isfinite(v) else v)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+    @field_validator("timestamp", mode="before", check_fields=False)
+    @classmethod
+    def _utc(cls, value: Any) -> Any:
+        return parse_ts(value) if isinstance(value, str | datetime) else value
+
+
+class UnderlyingTick(_Model):
+    """``{type: "UNDERLYING", product, price, timestamp, tick_id, volume}``."""
+
+    type: Literal["UNDERLYING"] = "UNDERLYING"
+    product: str = Field(min_length=1, max_length=32)
+    price: PositivePrice
+    timestamp: datetime
+    tick_id: int = Field(default=0, ge=0)
+    volume: int = Field(default=0, ge=0)
+
+
+class OptionQuote(_Model):
+    symbol: str = Field(min_length=1)
+    product: str = Field(min_length=1, max_length=32)
+    strike: PositivePrice
+    expiry: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    option_type: Literal["CALL", "PUT"]
+    bid: FinitePrice
+    ask: FinitePrice
+    last: FinitePrice
+    volume: int = Field(ge=0)
+    open_interest: int = Field(ge=0)
+    delta: OptionalFinite = None
+    gamma: OptionalFinite = None
+    vega: OptionalFinite = None
+    theta: OptionalFinite = None
+    rho: OptionalFinite = None
+    iv: OptionalFinite = None
+    oi_change: int | None = None
+    timestamp: datetime | None = None
+
+    @model_validator(mode="after")
+    def _not_crossed(self) -> OptionQuote:
+        if self.ask < self.bid:
+            raise ValueError(f"crossed quote: bid {self.bid} > ask {self.ask}")
+        return self
+
+
+class OptionChain(_Model):
+    """``{product, expiry, spot_price, strikes[], calls[], puts[], timestamp}``; calls[i]/puts[i] at strikes[i]."""
+
+    type: Literal["OPTION_CHAIN"] = "OPTION_CHAIN"
+    product: str = Field(min_length=1, max_length=32)
+    expiry: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    spot_price: PositivePrice
+    strikes: list[PositivePrice] = Field(min_length=1, max_length=1000)
+    calls: list[OptionQuote]
+    puts: list[OptionQuote]
+    timestamp: datetime
+
+    @model_validator(mode="after")
+    def _aligned(self) -> OptionChain:
+        n = len(self.strikes)
+        if len(self.calls) != n or len(self.puts) != n:
+            raise ValueError(f"calls ({len(self.calls)}) and puts ({len(self.puts)}) must match strikes ({n})")
+        if any(b <= a for a, b in zip(self.strikes, self.strikes[1:], strict=False)):
+            raise ValueError("strikes must be strictly ascending")
+        for i, k in enumerate(self.strikes):
+            c, p = self.calls[i], self.puts[i]
+            if c.strike != k or p.strike != k or c.option_type != "CALL" or p.option_type != "PUT":
+                raise ValueError(f"quote {i} does not match strike {k} (calls must be CALL, puts PUT)")
+            if c.expiry != self.expiry or p.expiry != self.expiry:
+                raise ValueError(f"quote {i} expiry differs from chain expiry {self.expiry}")
+        return self

@@ -1,0 +1,139 @@
+"""One root ``Settings`` made of per-context sections, read from ``DELTASTREAM_*`` variables.
+
+Flat names from SPEC.md §12 (``DELTASTREAM_FEED_INTERVAL``) are the documented interface. Nested
+sections can also be set with ``__`` (``DELTASTREAM_FEED__INTERVAL_S``); the flat aliases win.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me-please-0123456789"
+
+INDIAN_PRODUCTS = ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX")
+US_PRODUCTS = ("AAPL", "TSLA", "SPY", "QQQ")
+ALL_PRODUCTS = INDIAN_PRODUCTS + US_PRODUCTS
+
+
+class InsecureConfigurationError(RuntimeError):
+    """Raised when production mode is asked to run with a development-only secret."""
+
+
+def _csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every knob DeltaStream reads. See README "Configuration" for the table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DELTASTREAM_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    env: Literal["dev", "prod", "test"] = "dev"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    service_name: str = "deltastream"
+
+    # Backends: unset means embedded (in-process bus/cache/queue, SQLite storage).
+    redis_url: str | None = None
+    redis_prefix: str = ""
+    mongo_url: str | None = None
+    mongo_db: str = "deltastream"
+    sqlite_path: Path = Path("./data/deltastream.db")
+
+    # Auth
+    jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
+    jwt_access_ttl: int = Field(default=24 * 3600, gt=0, description="access token lifetime, seconds")
+    jwt_refresh_ttl: int = Field(default=30 * 24 * 3600, gt=0, description="refresh token lifetime, seconds")
+    public_reads: bool = True
+    cors_origins: CsvList = Field(default_factory=lambda: ["*"])
+
+    # Feed
+    feed_source: str = "simulator"
+    feed_interval: float = Field(default=1.0, gt=0, description="seconds between ticks per product")
+    feed_seed: int | None = None
+    feed_products: CsvList = Field(default_factory=lambda: list(ALL_PRODUCTS))
+    feed_expiries: int = Field(default=4, ge=1, le=8)
+    feed_strikes: int = Field(default=21, ge=3, le=201)
+    feed_chain_every: int = Field(default=5, ge=1, description="publish chains every Nth tick of a product")
+
+    # Enrichment / storage
+    surface_interval: float = Field(default=5.0, gt=0)
+    retention_days: float = Field(default=7.0, gt=0)
+    purge_interval: float = Field(default=300.0, gt=0, description="seconds between SQLite retention purges")
+    cache_ttl: int = Field(default=300, gt=0)
+    task_retries: int = Field(default=3, ge=1)
+    task_idle_timeout: float = Field(default=30.0, gt=0, description="seconds before a stalled task is reclaimed")
+
+    # Gateway
+    rate_limit_data: str = "100/minute"
+    rate_limit_login: str = "10/minute"
+    rate_limit_auth: str = "30/minute"
+    rate_limit_enabled: bool = True
+    socket_max_rooms: int = Field(default=50, ge=1)
+    bus_queue_size: int = Field(default=10_000, ge=1)
+
+    # AI
+    llm_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+
+    # Logs
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    @field_validator("feed_products", mode="before")
+    @classmethod
+    def _split_products(cls, value: Any) -> Any:
+        value = _csv(value)
+        return [item.upper() for item in value] if isinstance(value, list) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        return _csv(value)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret_length(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("DELTASTREAM_JWT_SECRET must be at least 32 bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _enforce_non_default_secrets(self) -> Settings:
+        if self.env == "prod" and self.jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET:
+            raise InsecureConfigurationError(
+                "DELTASTREAM_ENV=prod refuses the default DELTASTREAM_JWT_SECRET; "
+                "set it to a random value of at least 32 bytes (e.g. `openssl rand -hex 32`)."
+            )
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: bus, cache and task queue live in this process."""
+        return not self.redis_url
+
+    @property
+    def retention_seconds(self) -> float:
+        return self.retention_days * 86400.0
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment, with explicit overrides (used by tests and the CLI)."""
+    return Settings(**overrides)
