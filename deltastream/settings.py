@@ -7,11 +7,10 @@ sections can also be set with ``__`` (``DELTASTREAM_FEED__INTERVAL_S``); the fla
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me-please-0123456789"
 
@@ -44,58 +43,64 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
-    env: Literal["dev", "prod", "test"] = "dev"
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
-    service_name: str = "deltastream"
+    env: Literal["dev", "prod", "test"] = Field(default="dev", description="dev, test or prod; prod refuses the default JWT secret")
+    host: str = Field(default="127.0.0.1", description="bind address of the HTTP server")
+    port: int = Field(default=8000, ge=1, le=65535, description="HTTP port")
+    service_name: str = Field(default="deltastream", description="name reported by /health and in logs")
 
     # Backends: unset means embedded (in-process bus/cache/queue, SQLite storage).
-    redis_url: str | None = None
-    redis_prefix: str = ""
-    mongo_url: str | None = None
-    mongo_db: str = "deltastream"
-    sqlite_path: Path = Path("./data/deltastream.db")
+    redis_url: str | None = Field(default=None, description="Redis URL; unset means in-process bus, cache and task queue")
+    redis_prefix: str = Field(default="", description="prefix for every Redis channel, key and stream")
+    mongo_url: str | None = Field(default=None, description="MongoDB URL; unset means SQLite")
+    mongo_db: str = Field(default="deltastream", description="MongoDB database name")
+    sqlite_path: Path = Field(default=Path("./data/deltastream.db"), description="SQLite file (embedded storage)")
 
     # Auth
-    jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(DEFAULT_JWT_SECRET), description="HS256 signing secret, 32+ bytes; required in prod"
+    )
     jwt_access_ttl: int = Field(default=24 * 3600, gt=0, description="access token lifetime, seconds")
     jwt_refresh_ttl: int = Field(default=30 * 24 * 3600, gt=0, description="refresh token lifetime, seconds")
-    public_reads: bool = True
-    cors_origins: CsvList = Field(default_factory=lambda: ["*"])
+    public_reads: bool = Field(default=True, description="data and analytics reads without a token")
+    cors_origins: CsvList = Field(default_factory=lambda: ["*"], description="allowed CORS origins, comma-separated")
 
     # Feed
-    feed_source: str = "simulator"
+    feed_source: str = Field(default="simulator", description="simulator, or replay:FILE to replay a recorded session")
     feed_interval: float = Field(default=1.0, gt=0, description="seconds between ticks per product")
-    feed_seed: int | None = None
-    feed_products: CsvList = Field(default_factory=lambda: list(ALL_PRODUCTS))
-    feed_expiries: int = Field(default=4, ge=1, le=8)
-    feed_strikes: int = Field(default=21, ge=3, le=201)
+    feed_seed: int | None = Field(default=None, description="RNG seed for a deterministic simulator")
+    feed_products: CsvList = Field(
+        default_factory=lambda: list(ALL_PRODUCTS), description="products to simulate, comma-separated"
+    )
+    feed_expiries: int = Field(default=4, ge=1, le=8, description="weekly expiries per product")
+    feed_strikes: int = Field(default=21, ge=3, le=201, description="strikes per chain, centred on spot")
     feed_chain_every: int = Field(default=5, ge=1, description="publish chains every Nth tick of a product")
 
     # Enrichment / storage
-    surface_interval: float = Field(default=5.0, gt=0)
-    retention_days: float = Field(default=7.0, gt=0)
+    surface_interval: float = Field(default=5.0, gt=0, description="seconds between volatility surfaces")
+    retention_days: float = Field(default=7.0, gt=0, description="days of ticks and chains kept")
     purge_interval: float = Field(default=300.0, gt=0, description="seconds between SQLite retention purges")
-    cache_ttl: int = Field(default=300, gt=0)
-    task_retries: int = Field(default=3, ge=1)
+    cache_ttl: int = Field(default=300, gt=0, description="seconds the latest:* cache keys live")
+    task_retries: int = Field(default=3, ge=1, description="tries per task before it is dead-lettered")
     task_idle_timeout: float = Field(default=30.0, gt=0, description="seconds before a stalled task is reclaimed")
 
     # Gateway
-    rate_limit_data: str = "100/minute"
-    rate_limit_login: str = "10/minute"
-    rate_limit_auth: str = "30/minute"
-    rate_limit_enabled: bool = True
-    socket_max_rooms: int = Field(default=50, ge=1)
-    bus_queue_size: int = Field(default=10_000, ge=1)
+    rate_limit_data: str = Field(default="100/minute", description="per-IP limit on data and analytics routes")
+    rate_limit_login: str = Field(default="10/minute", description="per-IP and per-account login limit")
+    rate_limit_auth: str = Field(default="30/minute", description="per-IP limit on other auth routes")
+    rate_limit_enabled: bool = Field(default=True, description="turn rate limiting off (tests, benchmarks)")
+    socket_max_rooms: int = Field(default=50, ge=1, description="rooms one Socket.IO client may join")
+    bus_queue_size: int = Field(
+        default=10_000, ge=1, description="per-subscriber bus mailbox; the oldest message is dropped when full"
+    )
 
     # AI
-    llm_url: str | None = None
-    llm_model: str = "gpt-4o-mini"
-    llm_api_key: SecretStr | None = None
+    llm_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for the AI analyst; unset = offline")
+    llm_model: str = Field(default="gpt-4o-mini", description="model name for the LLM endpoint")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM endpoint")
 
     # Logs
-    log_level: str = "INFO"
-    log_format: Literal["json", "console"] = "json"
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: Literal["json", "console"] = Field(default="json", description="json lines or console")
 
     @field_validator("feed_products", mode="before")
     @classmethod

@@ -85,7 +85,7 @@ class Subscription:
             self._queue.put_nowait(message)
             return False
 
-    async def get(self, timeout: float | None = None) -> Message:
+    async def get(self, timeout: float | None = None) -> Message:  # noqa: ASYNC109 - mirrors Queue.get
         """Wait for the next message (``TimeoutError`` after ``timeout`` seconds)."""
         item = await asyncio.wait_for(self._queue.get(), timeout)
         if item is None:
