@@ -1,0 +1,30 @@
+"""The README and .env.example stay true to the code: every setting is documented in both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deltastream.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("doc", ["README.md", ".env.example"])
+def test_every_setting_is_documented(doc: str) -> None:
+    text = (ROOT / doc).read_text()
+    missing = [name for name in Settings.model_fields if f"DELTASTREAM_{name.upper()}" not in text]
+    assert missing == [], f"{doc} does not document: {missing}"
+
+
+def test_readme_quick_start_is_the_two_commands() -> None:
+    text = (ROOT / "README.md").read_text()
+    quick = text.split("## Quick start", 1)[1].split("```", 2)[1]
+    commands = [line.split("#")[0].strip() for line in quick.splitlines()[1:] if line.strip()]
+    assert commands == ["make run", "make test"]
+
+
+def test_ci_runs_make_test_only() -> None:
+    lines = [ln for ln in (ROOT / ".ci/run").read_text().splitlines() if ln and not ln.startswith("#")]
+    assert lines[-1] == "exec make test"
