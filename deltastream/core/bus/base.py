@@ -89,6 +89,8 @@ class Subscription:
         """Wait for the next message (``TimeoutError`` after ``timeout`` seconds)."""
         item = await asyncio.wait_for(self._queue.get(), timeout)
         if item is None:
+            # Put the end marker back: a closed subscription stays ended for every later reader.
+            self._queue.put_nowait(None)
             raise StopAsyncIteration
         return item
 
