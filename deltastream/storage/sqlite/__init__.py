@@ -1,0 +1,5 @@
+"""SQLite backend (embedded default)."""
+
+from deltastream.storage.sqlite.repository import SQLiteRepository
+
+__all__ = ["SQLiteRepository"]
