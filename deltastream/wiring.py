@@ -96,6 +96,11 @@ ComponentFactory = Callable[[Settings], Component]
 def component_factories(roles: frozenset[str]) -> list[ComponentFactory]:
     """The components each role needs, in start order. Contexts register here explicitly."""
     factories: list[ComponentFactory] = []
+    # --- storage: retention purge, for the roles that write (feed, worker) ------------------
+    if roles & {ROLE_FEED, ROLE_WORKER}:
+        from deltastream.storage.retention import RetentionComponent
+
+        factories.append(RetentionComponent)
     # Start order matters: consumers before producers, so nothing published at start-up is lost.
     # --- worker role: enrichment task executor -------------------------------------------
     # --- api role: realtime bridge, analytics ---------------------------------------------
