@@ -105,6 +105,10 @@ def component_factories(roles: frozenset[str]) -> list[ComponentFactory]:
     # --- worker role: enrichment task executor -------------------------------------------
     # --- api role: realtime bridge, analytics ---------------------------------------------
     # --- feed role: enrichment dispatcher (bus -> tasks), then the feed itself -------------
+    if ROLE_FEED in roles:
+        from deltastream.feed.component import FeedComponent
+
+        factories.append(FeedComponent)
     return factories
 
 
@@ -139,4 +143,7 @@ def install_routes(app: Any, runtime: Runtime) -> None:
 def register_cli(cli: Any) -> None:
     """Let contexts add their own verbs (record, replay, dead-letters ...)."""
     # --- feed: record, replay ---------------------------------------------------------------
+    from deltastream.feed.cli import register as register_feed_cli
+
+    register_feed_cli(cli)
     # --- enrichment: dead-letters ---------------------------------------------------------------

@@ -22,9 +22,17 @@ def _finite(value: float) -> float:
     return value
 
 
-FinitePrice = Annotated[float, Field(ge=0), AfterValidator(_finite)]
-PositivePrice = Annotated[float, Field(gt=0), AfterValidator(_finite)]
-OptionalFinite = Annotated[float | None, AfterValidator(lambda v: None if v is None or not math.isfinite(v) else v)]
+# Bounds keep absurd vendor values out of storage: no product trades above a billion, and every
+# integer must survive a JSON round trip through any client (2**53) and fit SQLite/BSON int64.
+MAX_PRICE = 1e9
+MAX_COUNT = 2**53
+
+FinitePrice = Annotated[float, Field(ge=0, le=MAX_PRICE), AfterValidator(_finite)]
+PositivePrice = Annotated[float, Field(gt=0, le=MAX_PRICE), AfterValidator(_finite)]
+OptionalFinite = Annotated[
+    float | None, AfterValidator(lambda v: None if v is None or not math.isfinite(v) else v)
+]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class _Model(BaseModel):
@@ -43,8 +51,8 @@ class UnderlyingTick(_Model):
     product: str = Field(min_length=1, max_length=32)
     price: PositivePrice
     timestamp: datetime
-    tick_id: int = Field(default=0, ge=0)
-    volume: int = Field(default=0, ge=0)
+    tick_id: Count = 0
+    volume: Count = 0
 
 
 class OptionQuote(_Model):
@@ -56,15 +64,15 @@ class OptionQuote(_Model):
     bid: FinitePrice
     ask: FinitePrice
     last: FinitePrice
-    volume: int = Field(ge=0)
-    open_interest: int = Field(ge=0)
+    volume: Count
+    open_interest: Count
     delta: OptionalFinite = None
     gamma: OptionalFinite = None
     vega: OptionalFinite = None
     theta: OptionalFinite = None
     rho: OptionalFinite = None
     iv: OptionalFinite = None
-    oi_change: int | None = None
+    oi_change: Annotated[int, Field(ge=-MAX_COUNT, le=MAX_COUNT)] | None = None
     timestamp: datetime | None = None
 
     @model_validator(mode="after")
@@ -90,7 +98,9 @@ class OptionChain(_Model):
     def _aligned(self) -> OptionChain:
         n = len(self.strikes)
         if len(self.calls) != n or len(self.puts) != n:
-            raise ValueError(f"calls ({len(self.calls)}) and puts ({len(self.puts)}) must match strikes ({n})")
+            raise ValueError(
+                f"calls ({len(self.calls)}) and puts ({len(self.puts)}) must match strikes ({n})"
+            )
         if any(b <= a for a, b in zip(self.strikes, self.strikes[1:], strict=False)):
             raise ValueError("strikes must be strictly ascending")
         for i, k in enumerate(self.strikes):
@@ -99,4 +109,6 @@ class OptionChain(_Model):
                 raise ValueError(f"quote {i} does not match strike {k} (calls must be CALL, puts PUT)")
             if c.expiry != self.expiry or p.expiry != self.expiry:
                 raise ValueError(f"quote {i} expiry differs from chain expiry {self.expiry}")
+            if c.product != self.product or p.product != self.product:
+                raise ValueError(f"quote {i} product differs from chain product {self.product}")
         return self

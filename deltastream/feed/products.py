@@ -171,10 +171,15 @@ def expiries_for(spec: ProductSpec, today: date, count: int, *, session_over: bo
     return [(first + timedelta(weeks=week)).isoformat() for week in range(count)]
 
 
+def exchange_date(spec: ProductSpec, now: datetime) -> date:
+    """The calendar date at ``spec``'s exchange at instant ``now`` (aware)."""
+    zone, _ = _SESSION_CLOSE[spec.region]
+    return now.astimezone(zone).date()
+
+
 def expiries_at(spec: ProductSpec, now: datetime, count: int) -> list[str]:
     """``expiries_for`` at instant ``now`` (aware), using the exchange's local date and close."""
-    zone, _ = _SESSION_CLOSE[spec.region]
-    local_day = now.astimezone(zone).date()
+    local_day = exchange_date(spec, now)
     return expiries_for(spec, local_day, count, session_over=now >= session_close(spec, local_day))
 
 

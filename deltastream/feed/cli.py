@@ -1,0 +1,155 @@
+"""``deltastream record`` and ``deltastream replay``: capture a simulated session, play one back.
+
+``record --minutes N FILE`` (or ``--seconds``) runs the simulator, publishes as the feed would,
+and writes every published message to FILE (JSON Lines; CSV when FILE ends in ``.csv``).
+
+``replay FILE --speed 10`` publishes a recorded session at 10× its recorded pace (``0`` = as fast
+as possible) with a progress bar. With Redis configured it publishes on the Redis bus, reaching a
+running system. Embedded (no Redis), it starts a local feed + worker runtime, so the replayed data
+is enriched and stored in the configured database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+from deltastream.cli_common import fail, load_settings
+from deltastream.core.bus import TOPIC_MARKET_UNDERLYING, EventBus, create_bus
+from deltastream.core.errors import DeltaStreamError
+from deltastream.core.logging import configure_logging
+from deltastream.settings import Settings
+
+stderr = Console(stderr=True)
+
+
+async def record_session(
+    settings: Settings, path: Path, duration_s: float, bus: EventBus | None = None
+) -> dict[str, int]:
+    """Run the simulator for ``duration_s`` seconds, publishing on ``bus`` and writing ``path``.
+
+    Without a ``bus`` the configured one is created, started and closed here.
+
+    Returns counts ``{"ticks", "chains"}`` of what was recorded.
+    """
+    from deltastream.feed.recording import RecordWriter
+    from deltastream.feed.service import pump
+    from deltastream.feed.simulator import MarketSimulator
+
+    own_bus = bus is None
+    bus = bus or create_bus(settings)
+    counts = {"ticks": 0, "chains": 0}
+
+    def write(topic: str, payload: dict[str, Any]) -> None:
+        writer.write(topic, payload)
+        counts["ticks" if topic == TOPIC_MARKET_UNDERLYING else "chains"] += 1
+
+    if own_bus:
+        await bus.start()
+    try:
+        with RecordWriter(path) as writer:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(duration_s):
+                    await pump(MarketSimulator(settings), bus, write)
+    finally:
+        if own_bus:
+            await bus.close()
+    return counts
+
+
+def _replay_runtime(settings: Settings) -> Any:
+    from deltastream.feed.component import FeedComponent
+    from deltastream.wiring import ROLE_FEED, ROLE_WORKER, Runtime, build_runtime
+
+    if settings.embedded:
+        return build_runtime(settings, frozenset({ROLE_FEED, ROLE_WORKER}))
+    # With Redis the running system's own dispatcher hears the bus: publish, nothing more.
+    from deltastream.core.cache import create_cache
+    from deltastream.storage import create_repository
+
+    runtime = Runtime(
+        settings=settings,
+        roles=frozenset({ROLE_FEED}),
+        bus=create_bus(settings),
+        cache=create_cache(settings),
+        repo=create_repository(settings),
+    )
+    runtime.components = [FeedComponent(settings)]
+    return runtime
+
+
+async def replay_session(
+    settings: Settings, path: Path, speed: float, drain_s: float, progress: bool
+) -> dict[str, int]:
+    """Replay ``path`` through a runtime built for it; returns ``{"published", "rejected"}``."""
+    settings = settings.model_copy(update={"feed_source": f"replay:{path}?speed={speed}"})
+    runtime = _replay_runtime(settings)
+    await runtime.start()
+    try:
+        feed = runtime.component("feed")
+        source = feed.source
+        columns = (TextColumn("replay"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=stderr, disable=not progress, transient=False) as bar:
+            task = bar.add_task("replay", total=max(source.size, 1))
+            while not feed.finished.is_set():
+                bar.update(task, completed=min(source.consumed, source.size))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(feed.finished.wait(), 0.1)
+            bar.update(task, completed=source.size)
+        if settings.embedded and drain_s > 0:
+            await asyncio.sleep(drain_s)  # let the local worker enrich and store the tail
+        return {"published": feed.ticks + feed.chains, "rejected": feed.rejected}
+    finally:
+        await runtime.stop()
+
+
+def register(cli: typer.Typer) -> None:
+    """Add ``record`` and ``replay`` to the CLI."""
+
+    @cli.command()
+    def record(
+        file: Annotated[Path, typer.Argument(help="output: JSON Lines, or CSV if it ends in .csv")],
+        minutes: Annotated[float | None, typer.Option(help="how long to record, minutes")] = None,
+        seconds: Annotated[float | None, typer.Option(help="how long to record, seconds")] = None,
+    ) -> None:
+        """Run the simulator for a while and record every message it publishes."""
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_format, role="record")
+        duration = (seconds or 0.0) + (minutes or 0.0) * 60.0
+        if minutes is None and seconds is None:
+            duration = 60.0
+        if duration <= 0:
+            fail("record needs a positive --minutes or --seconds")
+        try:
+            counts = asyncio.run(record_session(settings, file, duration))
+        except DeltaStreamError as exc:
+            fail(exc.message)
+        stderr.print(f"recorded {counts['ticks']} ticks and {counts['chains']} chains to {file}")
+
+    @cli.command()
+    def replay(
+        file: Annotated[Path, typer.Argument(help="a recorded session (.jsonl or .csv)")],
+        speed: Annotated[
+            str, typer.Option(help="pace multiplier, e.g. 10 or 10x; 0 = as fast as possible")
+        ] = "1",
+        drain: Annotated[float, typer.Option(help="embedded mode: seconds to let the worker finish")] = 2.0,
+        progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    ) -> None:
+        """Publish a recorded session, at its recorded pace divided by --speed."""
+        from deltastream.feed.replay import parse_speed
+
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_format, role="replay")
+        if not file.is_file():
+            fail(f"replay file not found: {file}")
+        try:
+            counts = asyncio.run(replay_session(settings, file, parse_speed(speed), drain, progress))
+        except DeltaStreamError as exc:
+            fail(exc.message)
+        stderr.print(f"replayed {counts['published']} messages from {file} ({counts['rejected']} rejected)")

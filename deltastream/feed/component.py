@@ -1,0 +1,92 @@
+"""The feed role's runtime component: runs the configured source and publishes on the bus.
+
+Started by ``wiring`` for the ``feed`` role. Rejected messages become dead letters in
+``runtime.repo``; a summary (``tick_published``) is logged at info level every
+``SUMMARY_INTERVAL_S`` seconds rather than per tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING, Any
+
+from deltastream.core.bus import TOPIC_MARKET_UNDERLYING
+from deltastream.core.logging import get_logger
+from deltastream.feed.service import build_source, pump
+from deltastream.feed.sources import FeedSource
+from deltastream.feed.validation import DeadLetterRejects
+from deltastream.settings import Settings
+
+if TYPE_CHECKING:
+    from deltastream.wiring import Runtime
+
+log = get_logger("feed")
+
+SUMMARY_INTERVAL_S = 30.0
+
+
+class FeedComponent:
+    """Owns one :class:`FeedSource` and the task pumping it onto ``runtime.bus``.
+
+    ``finished`` is set when the source ends (a replay reaching the end of its file) or fails.
+    """
+
+    name = "feed"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.source: FeedSource | None = None
+        self.finished = asyncio.Event()
+        self.ticks = 0
+        self.chains = 0
+        self.last_prices: dict[str, float] = {}
+        self._task: asyncio.Task[Any] | None = None
+        self._summary_at = 0.0
+        self._summary_counts = (0, 0)
+
+    async def start(self, runtime: Runtime) -> None:
+        self.finished.clear()
+        self.source = build_source(self.settings, on_reject=DeadLetterRejects(runtime.repo))
+        self._summary_at = time.monotonic()
+        log.info("feed_started", source=self.source.name, feed_source=self.settings.feed_source)
+        self._task = runtime.spawn(self._run(runtime, self.source), name="feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        log.info("feed_stopped", ticks=self.ticks, chains=self.chains)
+
+    async def _run(self, runtime: Runtime, source: FeedSource) -> None:
+        try:
+            count = await pump(source, runtime.bus, self._published)
+            log.info("feed_source_ended", source=source.name, published=count, rejected=self.rejected)
+        finally:
+            self.finished.set()
+
+    @property
+    def rejected(self) -> int:
+        return int(getattr(self.source, "rejected", 0))
+
+    def _published(self, topic: str, payload: dict[str, Any]) -> None:
+        if topic == TOPIC_MARKET_UNDERLYING:
+            self.ticks += 1
+            self.last_prices[payload["product"]] = payload["price"]
+        else:
+            self.chains += 1
+        now = time.monotonic()
+        if now - self._summary_at >= SUMMARY_INTERVAL_S:
+            ticks, chains = self.ticks - self._summary_counts[0], self.chains - self._summary_counts[1]
+            log.info(
+                "tick_published",
+                ticks=ticks,
+                chains=chains,
+                rejected=self.rejected,
+                interval_s=round(now - self._summary_at, 1),
+                prices=dict(self.last_prices),
+            )
+            self._summary_at, self._summary_counts = now, (self.ticks, self.chains)
