@@ -282,6 +282,7 @@ async def test_logs_query(repo: Repository) -> None:
     assert [r["message"] for r in await repo.query_logs("api", q="a.b")] == [
         "slow a.b query"
     ]  # literal, not a pattern
+    assert await repo.query_logs("api", q="a_b") == []  # no LIKE wildcards either
     assert _times(await repo.query_logs("api", start=at(3), end=at(2))) == [at(2), at(3)]
     assert _times(await repo.query_logs("api", limit=2)) == [at(1), at(2)]
     assert await repo.query_logs("api", level="info", q="health", end=at(5)) == []

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 
@@ -37,6 +36,7 @@ PURGE_TARGETS: tuple[tuple[str, str, str], ...] = (
     ("revoked_tokens", "expires_ts", "jti"),
 )
 PURGE_CHUNK = 2000
+VACUUM_STEP_PAGES = 4096  # 16 MiB of 4 KiB pages per step, so queued writes wait briefly
 
 _WRITER_PRAGMAS: tuple[str, ...] = (
     # auto_vacuum only takes effect before the first table exists, so it comes first.
@@ -64,12 +64,20 @@ async def _purge_chunk(conn: aiosqlite.Connection, arg: tuple[str, str, str, int
     return int(cursor.rowcount)
 
 
-async def _reclaim(conn: aiosqlite.Connection) -> dict[str, int]:
-    """Give freed pages back to the file system and reset the WAL to zero bytes."""
-    free_before = (await conn.execute_fetchall("PRAGMA freelist_count"))[0][0]  # type: ignore[index]
-    await conn.execute_fetchall("PRAGMA incremental_vacuum")
-    busy, wal_frames, _ = (await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))[0]  # type: ignore[index]
-    return {"freed_pages": int(free_before), "checkpoint_busy": int(busy), "wal_frames": int(wal_frames)}
+async def _vacuum_step(conn: aiosqlite.Connection) -> int:
+    """Return up to VACUUM_STEP_PAGES free pages to the file system; returns the pages still free.
+
+    ``executescript`` because it steps the pragma to completion: a plain ``execute`` steps once,
+    and the pragma frees one page per step (it declares no result columns, so sqlite3 does not
+    fetch its rows).
+    """
+    await conn.executescript(f"PRAGMA incremental_vacuum({VACUUM_STEP_PAGES});")
+    return int(next(iter(await conn.execute_fetchall("PRAGMA freelist_count")))[0])
+
+
+async def _checkpoint(conn: aiosqlite.Connection) -> int:
+    """Copy the WAL into the database and truncate it to zero bytes; returns 1 if readers blocked it."""
+    return int(next(iter(await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")))[0])
 
 
 class SQLiteRepository(SQLiteMarketStore, SQLiteAccountStore):
@@ -146,8 +154,15 @@ class SQLiteRepository(SQLiteMarketStore, SQLiteAccountStore):
                 if deleted < PURGE_CHUNK:
                     break
             counts[table] = total
-        reclaimed: dict[str, Any] = await self.writer.maintenance(_reclaim)
-        log.info("retention_purged", backend="sqlite", counts=counts, **reclaimed)
+        still_free = await self.writer.maintenance(_vacuum_step)
+        while still_free > 0:
+            previous, still_free = still_free, await self.writer.maintenance(_vacuum_step)
+            if still_free >= previous:
+                break
+        busy = await self.writer.maintenance(_checkpoint)
+        log.info(
+            "retention_purged", backend="sqlite", counts=counts, free_pages=still_free, checkpoint_busy=busy
+        )
         return counts
 
     async def stats(self) -> dict[str, int]:
