@@ -17,7 +17,9 @@ def create_repository(settings: Settings) -> Repository:
     if settings.mongo_url:
         from deltastream.storage.mongo import MongoRepository
 
-        return MongoRepository(settings.mongo_url, database=settings.mongo_db)
+        return MongoRepository(
+            settings.mongo_url, database=settings.mongo_db, retention_seconds=settings.retention_seconds
+        )
     from deltastream.storage.sqlite import SQLiteRepository
 
     return SQLiteRepository(settings.sqlite_path)

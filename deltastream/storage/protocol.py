@@ -6,7 +6,14 @@ Conventions shared by every method and every backend:
 - Listing methods return newest first and honour ``start <= timestamp <= end`` (both optional,
   inclusive) and ``limit`` (caller-validated, 1..1000).
 - Upserts on the idempotency keys make redelivery harmless: the same key stored twice is one row.
-  ``upsert_*`` returns True when the key was new.
+  ``upsert_*`` returns True when the key was new. Ticks and chains keep the first write (a
+  redelivery is a no-op); candles and surfaces keep the last one (a candle grows until it closes).
+- Top-level fields ``timestamp``, ``processed_at``, ``enriched_at``, ``start_time``, ``end_time``,
+  ``created_at``, ``replayed_at``, ``expires_at`` come back as datetimes; nested values come back
+  as JSON (datetimes as ISO strings, NaN as None). MongoDB keeps milliseconds (BSON dates):
+  timestamps are truncated to the millisecond there, keys and query bounds alike.
+- Writes are visible to reads as soon as the awaited call returns. On SQLite, concurrent writes
+  from many coroutines share one transaction, so keep several in flight for throughput.
 - A context touches only its own tables through this protocol; nothing outside ``storage/`` opens
   the database directly.
 """
@@ -127,13 +134,17 @@ class Repository(Protocol):
 
     async def get_dead_letter(self, dead_letter_id: str) -> Record | None: ...
 
-    async def mark_dead_letter_replayed(self, dead_letter_id: str, at: datetime) -> bool: ...
+    async def mark_dead_letter_replayed(self, dead_letter_id: str, at: datetime) -> bool:
+        """Set ``replayed_at``; False when no dead letter has that id (an unknown id is not an error)."""
 
-    async def count_dead_letters(self) -> int: ...
+    async def count_dead_letters(self) -> int:
+        """How many dead letters are waiting (not yet replayed), as listed by default."""
 
     # logs: (service, level, timestamp) -----------------------------------------------------------
     async def insert_logs(self, records: list[Record]) -> int:
-        """Store ``{service, level, message, timestamp, request_id?, extra?}`` records."""
+        """Store ``{service, level, message, timestamp, request_id?, extra?}`` records; returns how many.
+
+        ``level`` is stored upper-case; a missing ``timestamp`` means now."""
 
     async def query_logs(
         self,
@@ -144,17 +155,22 @@ class Repository(Protocol):
         q: str | None = None,
         limit: int = 100,
     ) -> list[Record]:
-        """Newest first; ``q`` is a case-insensitive substring of ``message``."""
+        """Newest first; ``level`` matches case-insensitively; ``q`` is a literal, case-insensitive
+        substring of ``message`` (no wildcards or patterns)."""
 
     # alert rules -------------------------------------------------------------------------------
     async def create_alert(self, rule: Record) -> Record:
         """Store ``{user_id, product, metric, op, threshold, expiry?, cooldown_s?}``; returns it with ``id``."""
 
-    async def list_alerts(self, user_id: str | None = None) -> list[Record]: ...
+    async def list_alerts(self, user_id: str | None = None) -> list[Record]:
+        """Oldest first; every user's rules when ``user_id`` is None (for the evaluator)."""
 
-    async def delete_alert(self, user_id: str, alert_id: str) -> bool: ...
+    async def delete_alert(self, user_id: str, alert_id: str) -> bool:
+        """Delete one of ``user_id``'s rules; False if it does not exist or belongs to someone else."""
 
     # retention ---------------------------------------------------------------------------------------
     async def purge_older_than(self, cutoff: datetime) -> dict[str, int]:
-        """Delete ticks, chains, candles, surfaces and logs older than ``cutoff``; returns counts
-        per table. Mongo also has TTL indexes; SQLite relies on this (called periodically)."""
+        """Delete ticks, chains, candles, surfaces and logs older than ``cutoff`` (and revoked tokens
+        that expired before it); returns counts per table. Users, alerts and dead letters are kept.
+        Mongo also has TTL indexes; SQLite relies on this (``RetentionComponent`` calls it
+        periodically) and then returns the freed pages to the file system."""

@@ -66,3 +66,20 @@ async def test_ping_is_false_when_not_started(mongo_url: str) -> None:
     assert await repo.ping() is False
     with pytest.raises(RuntimeError):
         await repo.list_ticks("NIFTY")
+
+
+async def test_ttl_uses_the_configured_retention(mongo_url: str, mongo_db_name: str) -> None:
+    from deltastream.settings import Settings
+    from deltastream.storage import create_repository
+
+    settings = Settings(mongo_url=mongo_url, mongo_db=mongo_db_name, retention_days=0.5)
+    repo = create_repository(settings)
+    assert isinstance(repo, MongoRepository) and repo.retention_seconds == 43200
+    await repo.start()
+    try:
+        ttl = await repo.ttl_indexes()
+        assert ttl["option_chains"]["expireAfterSeconds"] == 43200
+        assert ttl["underlying_ticks"]["expireAfterSeconds"] == 43200
+    finally:
+        await repo.db.client.drop_database(mongo_db_name)
+        await repo.close()

@@ -80,6 +80,16 @@ async def upsert_rows(
     if not unique:
         return first_seen
 
+    if len(unique) == 1:
+        # One row: its own rowcount says whether it was new, without a savepoint round trip.
+        (row,) = unique.values()
+        cursor = await conn.execute(spec.insert_sql, row)
+        if cursor.rowcount == 1:
+            return first_seen
+        if spec.replace:
+            await conn.execute(spec.upsert_sql, row)
+        return [[False] * len(rows) for rows in batches]
+
     await conn.execute("SAVEPOINT upsert_rows")
     cursor = await conn.executemany(spec.insert_sql, list(unique.values()))
     if cursor.rowcount == len(unique):

@@ -135,8 +135,13 @@ class SQLiteWriter:
             outcome: dict[_Op, Any] = {}
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")
-                for kind, ops in groups.items():
-                    await self._run_group(kind, ops, outcome)
+                if len(batch) == 1:
+                    # Alone in its transaction: a failure rolls the whole thing back, no savepoint needed.
+                    op = batch[0]
+                    outcome[op] = (await self._handlers[op.kind](self._conn, [op.arg]))[0]
+                else:
+                    for kind, ops in groups.items():
+                        await self._run_group(kind, ops, outcome)
                 await self._conn.execute("COMMIT")
             except Exception as exc:
                 with contextlib.suppress(Exception):
