@@ -17,7 +17,7 @@ import migrations
 from deltastream.core.errors import ConflictError
 from deltastream.storage.sqlite import SQLiteRepository
 
-from .conftest import BASE, at, make_chain, make_tick
+from .conftest import BASE, at, make_candle, make_chain, make_tick
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,6 +62,17 @@ async def test_concurrent_writers_all_land_in_batches(sqlite_repo: SQLiteReposit
     again = await asyncio.gather(*(sqlite_repo.upsert_chain(c) for c in chains))
     assert again == [False] * 200
     assert len(await sqlite_repo.list_chains("NIFTY", limit=1000)) == 200
+
+
+async def test_concurrent_upserts_over_existing_keys(sqlite_repo: SQLiteRepository) -> None:
+    await sqlite_repo.upsert_candle(make_candle(start_time=at(1), close=1.0))
+    results = await asyncio.gather(
+        *(sqlite_repo.upsert_candle(make_candle(start_time=at(i), close=2.0)) for i in range(5)),
+        sqlite_repo.upsert_candle(make_candle(start_time=at(3), close=3.0)),
+    )
+    assert results == [True, False, True, True, True, False]
+    closes = {c["start_time"]: c["close"] for c in await sqlite_repo.list_candles("NIFTY", 5)}
+    assert closes == {at(0): 2.0, at(1): 2.0, at(2): 2.0, at(3): 3.0, at(4): 2.0}  # last write wins
 
 
 async def test_a_failing_write_fails_only_its_caller(sqlite_repo: SQLiteRepository) -> None:
