@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,19 @@ async def test_wal_normal_sync_and_incremental_vacuum(sqlite_repo: SQLiteReposit
     assert await _pragma(sqlite_repo, "auto_vacuum") == 2  # INCREMENTAL
     async with aiosqlite.connect(sqlite_repo.path) as other:  # WAL is a property of the file
         assert next(iter(await other.execute_fetchall("PRAGMA journal_mode")))[0] == "wal"
+
+
+async def test_existing_file_is_switched_to_incremental_vacuum(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.db"
+    with closing(sqlite3.connect(path)) as legacy:
+        legacy.execute("CREATE TABLE unrelated (x)")
+        legacy.commit()
+    repo = SQLiteRepository(path)
+    await repo.start()
+    try:
+        assert await _pragma(repo, "auto_vacuum") == 2
+    finally:
+        await repo.close()
 
 
 async def test_concurrent_writers_all_land_in_batches(sqlite_repo: SQLiteRepository) -> None:

@@ -75,6 +75,14 @@ async def _vacuum_step(conn: aiosqlite.Connection) -> int:
     return int(next(iter(await conn.execute_fetchall("PRAGMA freelist_count")))[0])
 
 
+async def _ensure_incremental_vacuum(conn: aiosqlite.Connection) -> None:
+    """A file created elsewhere without auto_vacuum needs one full VACUUM to switch modes."""
+    mode = next(iter(await conn.execute_fetchall("PRAGMA auto_vacuum")))[0]
+    if mode != 2:
+        log.warning("sqlite_vacuum_to_incremental", from_mode=mode)
+        await conn.execute("VACUUM")
+
+
 async def _checkpoint(conn: aiosqlite.Connection) -> int:
     """Copy the WAL into the database and truncate it to zero bytes; returns 1 if readers blocked it."""
     return int(next(iter(await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")))[0])
@@ -102,6 +110,7 @@ class SQLiteRepository(SQLiteMarketStore, SQLiteAccountStore):
         try:
             for pragma in _WRITER_PRAGMAS:
                 await conn.execute(pragma)
+            await _ensure_incremental_vacuum(conn)
             newly = await migrations.apply_pending(migrations.MigrationTarget(backend="sqlite", sqlite=conn))
             reader = conn
             if not in_memory:
