@@ -105,6 +105,21 @@ async def test_a_failing_write_fails_only_its_caller(sqlite_repo: SQLiteReposito
     assert len(await sqlite_repo.list_ticks("NIFTY")) == 1
 
 
+async def test_a_failed_batch_write_leaves_the_writer_usable(sqlite_repo: SQLiteRepository) -> None:
+    bad = make_tick(product=("not a string",), timestamp=at(1))  # hashable, but SQLite cannot bind it
+    with pytest.raises(sqlite3.Error):
+        await sqlite_repo.upsert_ticks([make_tick(timestamp=at(2)), bad])  # alone in its batch
+    outcomes = await asyncio.gather(
+        sqlite_repo.upsert_ticks([make_tick(timestamp=at(3)), bad]),
+        sqlite_repo.upsert_tick(make_tick(timestamp=at(4))),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], sqlite3.Error) and outcomes[1] is True
+    assert await sqlite_repo.upsert_tick(make_tick(timestamp=at(0))) is True
+    # The failed batches were rolled back whole: their good rows are absent too.
+    assert [t["timestamp"] for t in await sqlite_repo.list_ticks("NIFTY")] == [at(0), at(4)]
+
+
 async def test_data_survives_restart_and_migrations_run_once(tmp_path: Path) -> None:
     path = tmp_path / "restart.db"
     first = SQLiteRepository(path)

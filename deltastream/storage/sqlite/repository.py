@@ -38,6 +38,11 @@ PURGE_TARGETS: tuple[tuple[str, str, str], ...] = (
 PURGE_CHUNK = 2000
 VACUUM_STEP_PAGES = 4096  # 16 MiB of 4 KiB pages per step, so queued writes wait briefly
 
+# Every write kind whose lone operation is one statement; "logs" (an executemany) is not.
+AUTOCOMMIT_KINDS = frozenset(
+    {"ticks", "chains", "candles", "surfaces", "revoke", "create_user", "insert", "modify", "purge"}
+)
+
 _WRITER_PRAGMAS: tuple[str, ...] = (
     # auto_vacuum only takes effect before the first table exists, so it comes first.
     "PRAGMA auto_vacuum = INCREMENTAL",
@@ -126,6 +131,7 @@ class SQLiteRepository(SQLiteMarketStore, SQLiteAccountStore):
             conn,
             {**MARKET_HANDLERS, **ACCOUNT_HANDLERS, "purge": each_handler(_purge_chunk)},
             max_batch=self._max_batch,
+            autocommit_kinds=AUTOCOMMIT_KINDS,
         )
         self._writer.start()
         if newly:

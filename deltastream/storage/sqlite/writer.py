@@ -51,9 +51,13 @@ class SQLiteWriter:
         *,
         max_batch: int = 256,
         max_queue: int = 10_000,
+        autocommit_kinds: frozenset[str] = frozenset(),
     ) -> None:
         self._conn = conn
         self._handlers = dict(handlers)
+        # Kinds whose handler, given one operation, writes with a single statement (or inside its
+        # own savepoint): alone in a batch they skip BEGIN/COMMIT, two round trips to the thread.
+        self._autocommit_kinds = autocommit_kinds
         self._max_batch = max_batch
         # Bounded, so a writer that falls behind slows producers down instead of growing memory.
         self._queue: asyncio.Queue[_Op | None] = asyncio.Queue(maxsize=max_queue)
@@ -133,20 +137,10 @@ class SQLiteWriter:
                 groups.setdefault(op.kind, []).append(op)
         if groups:
             outcome: dict[_Op, Any] = {}
-            try:
-                await self._conn.execute("BEGIN IMMEDIATE")
-                if len(batch) == 1:
-                    # Alone in its transaction: a failure rolls the whole thing back, no savepoint needed.
-                    op = batch[0]
-                    outcome[op] = (await self._handlers[op.kind](self._conn, [op.arg]))[0]
-                else:
-                    for kind, ops in groups.items():
-                        await self._run_group(kind, ops, outcome)
-                await self._conn.execute("COMMIT")
-            except Exception as exc:
-                with contextlib.suppress(Exception):
-                    await self._conn.execute("ROLLBACK")
-                outcome = {op: exc for ops in groups.values() for op in ops}
+            if len(batch) == 1 and batch[0].kind in self._autocommit_kinds:
+                await self._run_alone(batch[0], outcome)
+            else:
+                await self._run_transaction(batch, groups, outcome)
             for op, result in outcome.items():
                 _settle(op, result)
             self.batches += 1
@@ -156,6 +150,34 @@ class SQLiteWriter:
                 _settle(op, await op.arg(self._conn))
             except Exception as exc:
                 _settle(op, exc)
+
+    async def _run_alone(self, op: _Op, outcome: dict[_Op, Any]) -> None:
+        try:
+            outcome[op] = (await self._handlers[op.kind](self._conn, [op.arg]))[0]
+        except Exception as exc:
+            if self._conn.in_transaction:  # a handler's savepoint opened one
+                with contextlib.suppress(Exception):
+                    await self._conn.execute("ROLLBACK")
+            outcome[op] = exc
+
+    async def _run_transaction(
+        self, batch: list[_Op], groups: dict[str, list[_Op]], outcome: dict[_Op, Any]
+    ) -> None:
+        try:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            if len(batch) == 1:
+                # Alone in its transaction: a failure rolls the whole thing back, no savepoint needed.
+                op = batch[0]
+                outcome[op] = (await self._handlers[op.kind](self._conn, [op.arg]))[0]
+            else:
+                for kind, ops in groups.items():
+                    await self._run_group(kind, ops, outcome)
+            await self._conn.execute("COMMIT")
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await self._conn.execute("ROLLBACK")
+            outcome.clear()
+            outcome.update({op: exc for ops in groups.values() for op in ops})
 
     async def _run_group(self, kind: str, ops: list[_Op], outcome: dict[_Op, Any]) -> None:
         await self._conn.execute("SAVEPOINT write_group")
