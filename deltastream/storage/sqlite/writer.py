@@ -5,7 +5,9 @@ transaction that contains it has committed. The writer drains up to ``max_batch`
 groups them by ``kind`` and runs one handler call per group (so a handler can use ``executemany``),
 all inside one ``BEGIN IMMEDIATE ... COMMIT``. A group runs under a savepoint: if its handler fails,
 the group is rolled back and its operations are retried one by one, so a bad record fails only its
-own caller. Maintenance work (vacuum, checkpoint) runs after the commit, outside any transaction.
+own caller. A batch of one operation whose kind is single-statement runs in autocommit mode
+instead (same atomicity, two fewer thread round trips), which is what a lone sequential caller gets.
+Maintenance work (vacuum, checkpoint) runs after the commit, outside any transaction.
 """
 
 from __future__ import annotations
