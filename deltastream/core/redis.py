@@ -5,8 +5,9 @@ Two kinds of client:
 - a *command* client, whose every command retries with exponential backoff for a bounded time
   (about three seconds by default), so a Redis restart is ridden out and a Redis that stays down
   surfaces as :class:`RedisUnavailableError` instead of hanging;
-- a *listener* client for the pub/sub reader, with no retry of its own: the bus owns that
-  reconnect loop (see :func:`reconnect_forever`) because it must re-subscribe after reconnecting.
+- a *fail-fast* client with no retry of its own, for health probes (which must answer at once
+  during an outage) and for the pub/sub reader, whose reconnect loop the bus owns (see
+  :func:`reconnect_forever`) because it must re-subscribe after reconnecting.
 
 Nothing here connects at import or construction time; redis-py connects on first use.
 """
@@ -67,8 +68,8 @@ def command_client(url: str, retries: int = DEFAULT_RETRIES) -> Redis:
     )
 
 
-def listener_client(url: str) -> Redis:
-    """A client for a long-lived pub/sub reader: fails fast, keepalive detects a dead peer."""
+def fail_fast_client(url: str) -> Redis:
+    """A client that never retries (probes, the pub/sub reader); TCP keepalive finds dead peers."""
     return Redis.from_url(
         url,
         retry=Retry(NoBackoff(), 0),

@@ -6,6 +6,7 @@ import asyncio
 import math
 
 import pytest
+from prometheus_client import REGISTRY
 
 from deltastream.core import jsonx
 from deltastream.core.bus import SCHEMA_VERSION, EventBus, Message, Subscription
@@ -160,7 +161,12 @@ async def _collect(sub: Subscription) -> list[Message]:
     return [m async for m in sub]
 
 
+def _dropped_metric() -> float:
+    return REGISTRY.get_sample_value("deltastream_bus_dropped") or 0.0
+
+
 async def test_slow_subscriber_drops_oldest_without_blocking_others(bus: EventBus) -> None:
+    metric_before = _dropped_metric()
     slow = await bus.subscribe("market:option_chain", maxsize=2)
     fast = await bus.subscribe("market:option_chain")
     for i in range(50):
@@ -171,6 +177,7 @@ async def test_slow_subscriber_drops_oldest_without_blocking_others(bus: EventBu
     assert [m.payload["i"] for m in got] == list(range(50))
     assert slow.dropped == 48
     assert bus.dropped >= 48
+    assert _dropped_metric() - metric_before == 48
     assert [m.payload["i"] for m in await take(slow, 2)] == [48, 49]
 
 

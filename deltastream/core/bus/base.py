@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from deltastream.core import jsonx
+from deltastream.core.metrics import BUS_DROPPED_TOTAL
 
 SCHEMA_VERSION = 1
 
@@ -82,6 +83,7 @@ class Subscription:
             except asyncio.QueueEmpty:  # pragma: no cover - raced with a consumer
                 pass
             self.dropped += 1
+            BUS_DROPPED_TOTAL.inc()
             self._queue.put_nowait(message)
             return False
 

@@ -55,7 +55,7 @@ class RedisBus:
         self.prefix = prefix
         self._maxsize = maxsize
         self._client = rds.command_client(url, retries)
-        self._listener = rds.listener_client(url)
+        self._listener = rds.fail_fast_client(url)
         self._pubsub: PubSub | None = None
         self._connected = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None

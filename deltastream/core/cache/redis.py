@@ -23,6 +23,8 @@ class RedisCache:
         self.url = url
         self.prefix = prefix
         self._client = rds.command_client(url, retries)
+        # Health checks must answer fast during an outage, so they skip the retry window.
+        self._probe = rds.fail_fast_client(url)
 
     async def start(self) -> None:
         """Check that Redis answers, so a wrong URL fails at start-up rather than on first read."""
@@ -33,6 +35,7 @@ class RedisCache:
 
     async def close(self) -> None:
         await self._client.aclose()
+        await self._probe.aclose()
 
     async def get(self, key: str) -> Any | None:
         data = await self.get_raw(key)
@@ -69,4 +72,4 @@ class RedisCache:
             raise rds.unavailable(self.url, f"cache delete {key!r}", exc) from exc
 
     async def ping(self) -> bool:
-        return await rds.ping(self._client)
+        return await rds.ping(self._probe)

@@ -1,0 +1,103 @@
+"""Settings: the DELTASTREAM_ prefix, CSV lists, secret rules and derived properties."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from deltastream.settings import DEFAULT_JWT_SECRET, InsecureConfigurationError, Settings
+
+GOOD_SECRET = "0123456789abcdef0123456789abcdef-prod"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No DELTASTREAM_* variable or .env file from the developer's shell leaks into these tests."""
+    for name in list(os.environ):
+        if name.startswith("DELTASTREAM_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults_are_embedded_dev() -> None:
+    settings = Settings()
+
+    assert settings.env == "dev"
+    assert settings.embedded is True
+    assert settings.redis_url is None and settings.mongo_url is None
+    assert settings.port == 8000
+    assert settings.retention_seconds == settings.retention_days * 86400
+
+
+def test_variables_are_read_with_the_prefix_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELTASTREAM_PORT", "9001")
+    monkeypatch.setenv("DELTASTREAM_REDIS_URL", "redis://cache:6379/0")
+    monkeypatch.setenv("DELTASTREAM_FEED_INTERVAL", "0.25")
+    monkeypatch.setenv("PORT", "1234")
+    monkeypatch.setenv("FEED_SEED", "99")
+
+    settings = Settings()
+
+    assert settings.port == 9001
+    assert settings.redis_url == "redis://cache:6379/0"
+    assert settings.embedded is False
+    assert settings.feed_interval == 0.25
+    assert settings.feed_seed is None
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DELTASTREAM_MONGO_DB=from_dotenv\n")
+
+    assert Settings().mongo_db == "from_dotenv"
+
+
+def test_csv_lists_are_split_trimmed_and_products_upper_cased(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELTASTREAM_FEED_PRODUCTS", " nifty, spy ,,BankNifty ")
+    monkeypatch.setenv("DELTASTREAM_CORS_ORIGINS", "http://a.example, https://b.example:8443")
+
+    settings = Settings()
+
+    assert settings.feed_products == ["NIFTY", "SPY", "BANKNIFTY"]
+    assert settings.cors_origins == ["http://a.example", "https://b.example:8443"]
+
+
+def test_out_of_range_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELTASTREAM_PORT", "70000")
+
+    with pytest.raises(ValidationError, match="port"):
+        Settings()
+
+
+def test_prod_refuses_the_default_secret_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELTASTREAM_ENV", "prod")
+
+    with pytest.raises(InsecureConfigurationError) as err:
+        Settings()
+
+    message = str(err.value)
+    assert "DELTASTREAM_JWT_SECRET" in message
+    assert "prod" in message
+    assert DEFAULT_JWT_SECRET not in message
+
+
+def test_prod_accepts_a_real_secret_and_never_prints_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELTASTREAM_ENV", "prod")
+    monkeypatch.setenv("DELTASTREAM_JWT_SECRET", GOOD_SECRET)
+
+    settings = Settings()
+
+    assert settings.jwt_secret.get_secret_value() == GOOD_SECRET
+    assert GOOD_SECRET not in repr(settings)
+
+
+def test_dev_allows_the_default_secret() -> None:
+    assert Settings(env="dev").jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET
+
+
+@pytest.mark.parametrize("secret", ["", "short", "x" * 31])
+def test_short_secret_is_rejected_in_every_env(secret: str) -> None:
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        Settings(env="dev", jwt_secret=secret)
