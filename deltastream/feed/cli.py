@@ -84,6 +84,20 @@ def _replay_runtime(settings: Settings) -> Any:
     return runtime
 
 
+async def _wait_dispatched(runtime: Any, published: int, limit_s: float) -> None:
+    """Wait (at most ``limit_s``) until the local pipeline has taken every published message.
+
+    Components that consume the market topics expose a ``dispatched`` count; stopping the runtime
+    afterwards drains the tasks they queued. Without such a component there is nothing to wait for.
+    """
+    consumers = [c for c in runtime.components if isinstance(getattr(c, "dispatched", None), int)]
+    poll_s = 0.05
+    for _ in range(max(1, int(limit_s / poll_s))):
+        if all(c.dispatched >= published for c in consumers):
+            return
+        await asyncio.sleep(poll_s)
+
+
 async def replay_session(
     settings: Settings, path: Path, speed: float, drain_s: float, progress: bool
 ) -> dict[str, int]:
@@ -102,9 +116,10 @@ async def replay_session(
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(feed.finished.wait(), 0.1)
             bar.update(task, completed=source.size)
+        published = feed.ticks + feed.chains
         if settings.embedded and drain_s > 0:
-            await asyncio.sleep(drain_s)  # let the local worker enrich and store the tail
-        return {"published": feed.ticks + feed.chains, "rejected": feed.rejected}
+            await _wait_dispatched(runtime, published, drain_s)
+        return {"published": published, "rejected": feed.rejected}
     finally:
         await runtime.stop()
 
@@ -130,7 +145,7 @@ def register(cli: typer.Typer) -> None:
             counts = asyncio.run(record_session(settings, file, duration))
         except DeltaStreamError as exc:
             fail(exc.message)
-        stderr.print(f"recorded {counts['ticks']} ticks and {counts['chains']} chains to {file}")
+        typer.echo(f"recorded {counts['ticks']} ticks and {counts['chains']} chains to {file}", err=True)
 
     @cli.command()
     def replay(
@@ -138,7 +153,9 @@ def register(cli: typer.Typer) -> None:
         speed: Annotated[
             str, typer.Option(help="pace multiplier, e.g. 10 or 10x; 0 = as fast as possible")
         ] = "1",
-        drain: Annotated[float, typer.Option(help="embedded mode: seconds to let the worker finish")] = 2.0,
+        drain: Annotated[
+            float, typer.Option(help="embedded mode: at most this many seconds for the pipeline to catch up")
+        ] = 30.0,
         progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     ) -> None:
         """Publish a recorded session, at its recorded pace divided by --speed."""
@@ -152,4 +169,6 @@ def register(cli: typer.Typer) -> None:
             counts = asyncio.run(replay_session(settings, file, parse_speed(speed), drain, progress))
         except DeltaStreamError as exc:
             fail(exc.message)
-        stderr.print(f"replayed {counts['published']} messages from {file} ({counts['rejected']} rejected)")
+        typer.echo(
+            f"replayed {counts['published']} messages from {file} ({counts['rejected']} rejected)", err=True
+        )

@@ -8,7 +8,7 @@ seed's; additions are ``volume`` on ticks and ``rho``/``oi_change`` on quotes.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -35,6 +35,14 @@ OptionalFinite = Annotated[
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
+def _calendar_date(value: str) -> str:
+    date.fromisoformat(value)  # "2025-02-30" matches the pattern but is no date
+    return value
+
+
+ExpiryDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=False)
 
@@ -56,10 +64,16 @@ class UnderlyingTick(_Model):
 
 
 class OptionQuote(_Model):
-    symbol: str = Field(min_length=1)
+    """One option at one strike: prices, size, Greeks (per SPEC §5.1 units) and ``iv`` (decimal).
+
+    Invariant: ``0 ≤ bid ≤ ask`` (a crossed quote is refused). Greeks and ``iv`` are optional;
+    a non-finite one is stored as ``null``.
+    """
+
+    symbol: str = Field(min_length=1, max_length=64)
     product: str = Field(min_length=1, max_length=32)
     strike: PositivePrice
-    expiry: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    expiry: ExpiryDate
     option_type: Literal["CALL", "PUT"]
     bid: FinitePrice
     ask: FinitePrice
@@ -87,7 +101,7 @@ class OptionChain(_Model):
 
     type: Literal["OPTION_CHAIN"] = "OPTION_CHAIN"
     product: str = Field(min_length=1, max_length=32)
-    expiry: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    expiry: ExpiryDate
     spot_price: PositivePrice
     strikes: list[PositivePrice] = Field(min_length=1, max_length=1000)
     calls: list[OptionQuote]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from deltastream.core import jsonx
 from deltastream.core.bus import TOPIC_MARKET_CHAIN, TOPIC_MARKET_UNDERLYING
+from deltastream.storage.sqlite import SQLiteRepository
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -49,6 +51,24 @@ def test_record_for_a_second_then_replay_as_fast_as_possible(tmp_path: Path) -> 
     assert replayed.returncode == 0, replayed.stderr
     assert f"replayed {len(lines)} messages" in replayed.stderr
     assert "(0 rejected)" in replayed.stderr
+    # embedded replay runs the local pipeline too: the session is enriched and stored
+    stored_ticks, stored_chains = asyncio.run(_stored(tmp_path / "cli.db"))
+    recorded_nifty = [
+        x for x in lines if x["topic"] == TOPIC_MARKET_UNDERLYING and x["payload"]["product"] == "NIFTY"
+    ]
+    assert stored_ticks == len(recorded_nifty)
+    assert stored_chains > 0
+
+
+async def _stored(db: Path) -> tuple[int, int]:
+    repo = SQLiteRepository(db)
+    await repo.start()
+    try:
+        ticks = await repo.list_ticks("NIFTY", limit=10_000)
+        chains = await repo.list_chains("AAPL", limit=10_000)
+        return len(ticks), len(chains)
+    finally:
+        await repo.close()
 
 
 def test_replay_of_a_missing_file_fails_with_one_line(tmp_path: Path) -> None:
