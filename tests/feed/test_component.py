@@ -14,6 +14,8 @@ from deltastream.core.errors import DeltaStreamError
 from deltastream.core.jsonx import dumps
 from deltastream.feed import PRODUCTS
 from deltastream.feed.component import FeedComponent
+from deltastream.feed.replay import ReplaySource
+from deltastream.feed.service import pump
 from deltastream.feed.validation import validate_message
 from deltastream.settings import Settings
 from deltastream.storage import create_repository
@@ -140,3 +142,21 @@ async def test_an_unknown_feed_source_is_a_clear_error(settings: Settings) -> No
     with pytest.raises(DeltaStreamError, match="carrier-pigeon"):
         await runtime.start()
     await runtime.stop()
+
+
+async def test_a_failing_publish_loses_one_message_not_the_feed(settings: Settings, tmp_path: Path) -> None:
+    class FlakyBus(InProcessBus):
+        calls = 0
+
+        async def publish(self, topic: str, payload: Any) -> None:
+            self.calls += 1
+            if self.calls % 2:
+                raise ConnectionError("redis went away")
+            await super().publish(topic, payload)
+
+    path = tmp_path / "four.jsonl"
+    path.write_bytes(b"".join(dumps(make_tick(settings, tick_id=i)) + b"\n" for i in range(4)))
+    bus = FlakyBus()
+    sub = await bus.subscribe("market:*")
+    assert await pump(ReplaySource(path, speed=0), bus) == 2
+    assert [(await sub.get(timeout=1)).payload["tick_id"] for _ in range(2)] == [1, 3]

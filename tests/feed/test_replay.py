@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from deltastream.core import jsonx
-from deltastream.core.bus import TOPIC_MARKET_CHAIN, TOPIC_MARKET_UNDERLYING, InProcessBus, Subscription
+from deltastream.core.bus import (
+    TOPIC_MARKET_CHAIN,
+    TOPIC_MARKET_UNDERLYING,
+    InProcessBus,
+    Subscription,
+    create_bus,
+)
 from deltastream.core.errors import DeltaStreamError
 from deltastream.feed.cli import record_session
 from deltastream.feed.recording import CSV_COLUMNS, read_records
@@ -122,3 +128,24 @@ def test_speed_parsing() -> None:
 def test_a_missing_replay_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DeltaStreamError, match="not found"):
         ReplaySource(tmp_path / "nope.jsonl")
+
+
+async def test_replay_onto_redis_reaches_a_subscriber_unchanged(
+    settings: Settings, tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    settings = settings.model_copy(
+        update={"feed_products": ["BANKNIFTY"], "redis_url": redis_url, "redis_prefix": redis_prefix}
+    )
+    path = tmp_path / "s.jsonl"
+    await record_session(settings, path, 0.3, bus=InProcessBus())
+    recorded = [(r.topic, r.payload) for r in read_records(path)]
+
+    bus = create_bus(settings)
+    await bus.start()
+    try:
+        sub = await bus.subscribe("market:*")
+        assert await pump(ReplaySource(path, speed=0), bus) == len(recorded)
+        received = [await sub.get(timeout=10) for _ in recorded]
+    finally:
+        await bus.close()
+    assert [(m.topic, m.payload) for m in received] == recorded
