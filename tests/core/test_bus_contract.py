@@ -63,6 +63,16 @@ async def test_overlapping_patterns_deliver_once_per_subscription(bus: EventBus)
     assert narrow.qsize() == 0
 
 
+async def test_subscribe_returns_only_once_the_subscription_is_live(bus: EventBus) -> None:
+    first = asyncio.create_task(bus.subscribe("enriched:ohlc"))
+    await asyncio.sleep(0)  # the first subscribe is now waiting for its acknowledgement
+    second = await bus.subscribe("enriched:ohlc")
+    await bus.publish("enriched:ohlc", {"n": 1})
+
+    assert (await second.get(timeout=WAIT_S)).payload["n"] == 1
+    assert (await (await first).get(timeout=WAIT_S)).payload["n"] == 1
+
+
 async def test_every_subscriber_gets_every_message(bus: EventBus) -> None:
     subs = [await bus.subscribe("logs:all") for _ in range(3)]
     for i in range(20):

@@ -54,10 +54,12 @@ async def test_bus_and_cache_recover_after_a_redis_restart(valkey_server: Valkey
         await asyncio.to_thread(valkey_server.stop)
         assert await bus.ping() is False
         assert await cache.ping() is False
+        during_outage = await bus.subscribe("alerts:*")
         await asyncio.to_thread(valkey_server.start)
 
         payload = await _eventually_delivered(bus, sub, "enriched:option_chain")
         assert payload["schema"] == 1
+        assert "probe" in await _eventually_delivered(bus, during_outage, "alerts:fired")
         await cache.set("k", {"v": 2}, 60)
         assert await cache.get("k") == {"v": 2}
         assert await bus.ping() is True

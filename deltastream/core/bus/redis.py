@@ -12,6 +12,7 @@ import contextlib
 import fnmatch
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio.client import PubSub
@@ -24,13 +25,21 @@ from deltastream.core.logging import get_logger
 log = get_logger("bus")
 
 _GLOB_SPECIALS = re.compile(r"([*?\[\]\\])")
-_SUBSCRIBE_ACK_TIMEOUT_S = 5.0
+_ACK_TIMEOUT_S = 5.0
 _UNEXPECTED_ERROR_PAUSE_S = 0.5
 
 
 def _escape_glob(text: str) -> str:
     """Escape Redis glob characters so a prefix only ever matches itself."""
     return _GLOB_SPECIALS.sub(r"\\\1", text)
+
+
+@dataclass(slots=True)
+class _PatternRef:
+    """One Redis pattern: the bus pattern it came from and how many subscriptions use it."""
+
+    pattern: str
+    refs: int = 0
 
 
 def _first_match(sub: Subscription, topic: str) -> str | None:
@@ -61,8 +70,7 @@ class RedisBus:
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
         self._subs: list[Subscription] = []
-        # Redis pattern (bytes, prefixed) -> [bus pattern, number of live subscriptions using it]
-        self._patterns: dict[bytes, list[Any]] = {}
+        self._patterns: dict[bytes, _PatternRef] = {}  # keyed by the prefixed Redis pattern
         self._acks: dict[bytes, asyncio.Future[None]] = {}
         self._dropped_closed = 0
         self.malformed = 0
@@ -81,7 +89,7 @@ class RedisBus:
             raise rds.unavailable(self.url, "bus start", exc) from exc
         self._reader = asyncio.create_task(self._read_forever(), name="redis-bus-reader")
         try:
-            await asyncio.wait_for(self._connected.wait(), _SUBSCRIBE_ACK_TIMEOUT_S)
+            await asyncio.wait_for(self._connected.wait(), _ACK_TIMEOUT_S)
         except TimeoutError as exc:
             await self.close()
             raise rds.unavailable(self.url, "bus subscribe connection", exc) from exc
@@ -114,25 +122,32 @@ class RedisBus:
         sub = Subscription(tuple(patterns), maxsize or self._maxsize, on_close=self._remove)
         self._subs.append(sub)
         new: list[bytes] = []
+        in_flight: list[asyncio.Future[None]] = []
         for pattern in dict.fromkeys(patterns):
             key = self._redis_pattern(pattern)
-            entry = self._patterns.setdefault(key, [pattern, 0])
-            entry[1] += 1
-            if entry[1] == 1:
+            ref = self._patterns.setdefault(key, _PatternRef(pattern))
+            ref.refs += 1
+            if ref.refs == 1:
                 new.append(key)
-        if new:
-            await self._psubscribe(new)
+            elif key in self._acks:
+                in_flight.append(self._acks[key])  # another subscribe() is waiting for this ack
+        await self._psubscribe(new, in_flight)
         return sub
 
-    async def _psubscribe(self, keys: list[bytes]) -> None:
+    async def _psubscribe(self, keys: list[bytes], in_flight: list[asyncio.Future[None]]) -> None:
         pubsub = self._pubsub
         if pubsub is None or not self._connected.is_set():
             return  # the reader subscribes every live pattern when it (re)connects
+        if not keys and not in_flight:
+            return
         loop = asyncio.get_running_loop()
         waits = [self._acks.setdefault(key, loop.create_future()) for key in keys]
         try:
-            await pubsub.psubscribe(*keys)
-            await asyncio.wait_for(asyncio.gather(*waits), _SUBSCRIBE_ACK_TIMEOUT_S)
+            if keys:
+                await pubsub.psubscribe(*keys)
+            # Shielded: a timeout here must not cancel acks another subscribe() is waiting for.
+            acks = asyncio.gather(*(asyncio.shield(f) for f in (*waits, *in_flight)))
+            await asyncio.wait_for(acks, _ACK_TIMEOUT_S)
         except rds.CONNECTION_ERRORS as exc:  # includes TimeoutError: no ack in time
             log.warning("bus_subscribe_deferred", patterns=[k.decode() for k in keys], error=repr(exc))
         finally:
@@ -147,11 +162,11 @@ class RedisBus:
         gone: list[bytes] = []
         for pattern in dict.fromkeys(sub.patterns):
             key = self._redis_pattern(pattern)
-            entry = self._patterns.get(key)
-            if entry is None:
+            ref = self._patterns.get(key)
+            if ref is None:
                 continue
-            entry[1] -= 1
-            if entry[1] <= 0:
+            ref.refs -= 1
+            if ref.refs <= 0:
                 del self._patterns[key]
                 gone.append(key)
         pubsub = self._pubsub
@@ -212,10 +227,10 @@ class RedisBus:
                     ack.set_result(None)
 
     def _dispatch(self, redis_pattern: bytes, channel: bytes, data: bytes) -> None:
-        entry = self._patterns.get(redis_pattern)
-        if entry is None:
+        ref = self._patterns.get(redis_pattern)
+        if ref is None:
             return  # pattern already unsubscribed; in-flight message for nobody
-        pattern: str = entry[0]
+        pattern = ref.pattern
         topic = channel.decode()[len(self.prefix) :]
         try:
             payload = jsonx.loads(data)
@@ -225,7 +240,7 @@ class RedisBus:
             self.malformed += 1
             log.warning("bus_malformed_message", topic=topic, size=len(data))
             return
-        message = Message(topic, payload, bytes(data))
+        message = Message(topic, payload, data)
         for sub in self._subs:
             # Redis sends one pmessage per matching pattern; deliver through the subscription's
             # first matching pattern only, so overlapping patterns never duplicate a message.
