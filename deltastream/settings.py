@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     jwt_refresh_ttl: int = Field(default=30 * 24 * 3600, gt=0, description="refresh token lifetime, seconds")
     public_reads: bool = Field(default=True, description="data and analytics reads without a token")
     cors_origins: CsvList = Field(default_factory=lambda: ["*"], description="allowed CORS origins, comma-separated")
+    admin_emails: CsvList = Field(
+        default_factory=list, description="e-mails of the users allowed on admin routes (dead letters), comma-separated"
+    )
 
     # Feed
     feed_source: str = Field(default="simulator", description="simulator, or replay:FILE to replay a recorded session")
@@ -71,6 +74,8 @@ class Settings(BaseSettings):
     feed_products: CsvList = Field(
         default_factory=lambda: list(ALL_PRODUCTS), description="products to simulate, comma-separated"
     )
+    feed_index_vol: float = Field(default=0.15, gt=0, le=3, description="annualised vol of simulated indices")
+    feed_stock_vol: float = Field(default=0.35, gt=0, le=3, description="annualised vol of simulated stocks")
     feed_expiries: int = Field(default=4, ge=1, le=8, description="weekly expiries per product")
     feed_strikes: int = Field(default=21, ge=3, le=201, description="strikes per chain, centred on spot")
     feed_chain_every: int = Field(default=5, ge=1, description="publish chains every Nth tick of a product")
@@ -112,6 +117,12 @@ class Settings(BaseSettings):
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         return _csv(value)
+
+    @field_validator("admin_emails", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        value = _csv(value)
+        return [item.strip().lower() for item in value] if isinstance(value, list) else value
 
     @field_validator("jwt_secret")
     @classmethod

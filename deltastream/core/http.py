@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deltastream.core.errors import DeltaStreamError, error_envelope
 
-log = structlog.get_logger().bind(service="http")
+log = structlog.get_logger(service="http")
 
 _STATUS_CODES = {
     400: "bad_request",

@@ -51,5 +51,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json", role: str | None =
 
 
 def get_logger(service: str, **bound: Any) -> Any:
-    """A logger with ``service`` (the context name) bound."""
-    return structlog.get_logger().bind(service=service, **bound)
+    """A logger with ``service`` (the context name) bound.
+
+    It stays a lazy proxy until first use, so module-level loggers follow ``configure_logging``.
+    """
+    return structlog.get_logger(service=service, **bound)

@@ -16,7 +16,7 @@ closed, so an expired contract is never quoted.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -147,7 +147,8 @@ def configured_products(settings: Settings) -> list[ProductSpec]:
         )
     if not names:
         raise DeltaStreamError("DELTASTREAM_FEED_PRODUCTS is empty", code="config_error", status_code=500)
-    return [PRODUCTS[name] for name in names]
+    vols = {True: settings.feed_index_vol, False: settings.feed_stock_vol}
+    return [replace(PRODUCTS[name], annual_vol=vols[PRODUCTS[name].is_index]) for name in names]
 
 
 def session_close(spec: ProductSpec, day: date) -> datetime:
