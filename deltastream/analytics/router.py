@@ -1,0 +1,159 @@
+"""Analytics routes under ``/api/analytics`` and the mobile BFF ``/api/mobile/chain/{product}``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from deltastream.analytics import service
+from deltastream.analytics.schemas import (
+    IvResponse,
+    MaxPainResponse,
+    MobileChainResponse,
+    OiAnalysisResponse,
+    OiBuildupResponse,
+    PcrResponse,
+    SurfaceResponse,
+)
+from deltastream.api.dependencies import CacheDep, ProductDep, RepoDep, SettingsDep
+from deltastream.api.openapi import error_responses
+from deltastream.api.ratelimit import GROUP_DATA, rate_limit
+from deltastream.api.router import ExpiryQuery, TimeRangeDep
+from deltastream.auth.dependencies import ReadAccess
+
+router = APIRouter(
+    prefix="/api/analytics", tags=["analytics"], dependencies=[rate_limit(GROUP_DATA), ReadAccess]
+)
+mobile_router = APIRouter(
+    prefix="/api/mobile", tags=["analytics"], dependencies=[rate_limit(GROUP_DATA), ReadAccess]
+)
+
+_ERRORS = error_responses(401, 404, 422, 429)
+_NEAREST = " Without `expiry`, the nearest live expiry is used and `expiry_source` is `nearest`."
+
+
+def _iso(expiry: Any) -> str | None:
+    return expiry.isoformat() if expiry else None
+
+
+@router.get(
+    "/pcr/{product}",
+    response_model=PcrResponse,
+    response_model_exclude_none=False,
+    summary="Put-call ratio: latest per expiry, seed trend, optional history",
+    description=(
+        "`latest` always has the newest PCR (by OI and by volume) of each live expiry, newest first. "
+        "`pcr_trend`/`data_points` keep the seed's shape: up to 100 points of the last `hours`, newest first "
+        "(one expiry with `expiry`, every expiry without). `history=true` adds the series between `start` "
+        "and `end` (default: the last `hours`), oldest first, up to `limit` points."
+    ),
+    responses=_ERRORS,
+)
+async def get_pcr(
+    product: ProductDep,
+    repo: RepoDep,
+    cache: CacheDep,
+    window: TimeRangeDep,
+    expiry: ExpiryQuery = None,
+    hours: Annotated[int, Query(ge=1, le=8760, description="Look-back of the trend, hours")] = 24,
+    history: Annotated[bool, Query(description="Include the `history` time series")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Maximum `history` points")] = 500,
+) -> dict[str, Any]:
+    body = await service.pcr(repo, cache, product, _iso(expiry), hours, history, window, limit)
+    return body
+
+
+@router.get(
+    "/volatility-surface/{product}",
+    response_model=SurfaceResponse,
+    summary="The latest implied-volatility surface",
+    description=(
+        "IV per strike for every live expiry, with the ATM term structure. Each expiry also carries the "
+        "seed's `strikes, call_ivs, put_ivs, avg_iv, num_quotes`. 404 until the first surface is computed."
+    ),
+    responses=_ERRORS,
+)
+async def get_surface(
+    product: ProductDep, repo: RepoDep, cache: CacheDep, settings: SettingsDep
+) -> dict[str, Any]:
+    return await service.volatility_surface(repo, cache, settings, product)
+
+
+@router.get(
+    "/max-pain/{product}",
+    response_model=MaxPainResponse,
+    summary="Max pain strike and the pain curve",
+    description="The settlement strike minimising the total payout to option holders, and the curve."
+    + _NEAREST,
+    responses=_ERRORS,
+)
+async def get_max_pain(
+    product: ProductDep, repo: RepoDep, cache: CacheDep, settings: SettingsDep, expiry: ExpiryQuery = None
+) -> dict[str, Any]:
+    return await service.max_pain(repo, cache, settings, product, _iso(expiry))
+
+
+@router.get(
+    "/oi-analysis/{product}",
+    response_model=OiAnalysisResponse,
+    summary="Per-strike open interest, OI change and build-up class",
+    description=(
+        "From the latest chain: OI, OI change against the previous snapshot and the build-up class "
+        "(long build-up, short build-up, short covering, long unwinding) for calls and puts at each strike."
+        + _NEAREST
+    ),
+    responses=_ERRORS,
+)
+async def get_oi_analysis(
+    product: ProductDep, repo: RepoDep, cache: CacheDep, settings: SettingsDep, expiry: ExpiryQuery = None
+) -> dict[str, Any]:
+    return await service.oi_analysis(repo, cache, settings, product, _iso(expiry))
+
+
+@router.get(
+    "/oi-buildup/{product}",
+    response_model=OiBuildupResponse,
+    summary="Open interest by moneyness band (seed shape)",
+    description="Σ OI of calls and puts in the money, at the money (strike within 1% of spot) and out of the money."
+    + _NEAREST,
+    responses=_ERRORS,
+)
+async def get_oi_buildup(
+    product: ProductDep, repo: RepoDep, cache: CacheDep, settings: SettingsDep, expiry: ExpiryQuery = None
+) -> dict[str, Any]:
+    return await service.oi_buildup(repo, cache, settings, product, _iso(expiry))
+
+
+@router.get(
+    "/iv/{product}",
+    response_model=IvResponse,
+    summary="ATM IV history, IV rank and IV percentile",
+    description=(
+        "The look-back is cut into `points` equal buckets and the last ATM IV of each is kept. IV rank is "
+        "(current − min)/(max − min)×100 and IV percentile the share of points below the current value, "
+        "both over those points. Without `expiry`, each point uses the nearest expiry live at that time."
+    ),
+    responses=_ERRORS,
+)
+async def get_iv(
+    product: ProductDep,
+    repo: RepoDep,
+    expiry: ExpiryQuery = None,
+    lookback_hours: Annotated[int, Query(ge=1, le=8760, description="Look-back, hours")] = 168,
+    points: Annotated[int, Query(ge=2, le=500, description="Time buckets sampled")] = 60,
+) -> dict[str, Any]:
+    return await service.iv_stats(repo, product, _iso(expiry), lookback_hours, points)
+
+
+@mobile_router.get(
+    "/chain/{product}",
+    response_model=MobileChainResponse,
+    summary="Compact chain summary for mobile clients (seed BFF)",
+    description="Spot, PCR, max pain and ATM straddle of the latest chain." + _NEAREST,
+    responses=_ERRORS,
+)
+async def get_mobile_chain(
+    product: ProductDep, repo: RepoDep, cache: CacheDep, settings: SettingsDep, expiry: ExpiryQuery = None
+) -> dict[str, Any]:
+    return await service.mobile_chain(repo, cache, settings, product, _iso(expiry))

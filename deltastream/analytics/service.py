@@ -1,0 +1,312 @@
+"""Analytics read use cases over the storage and cache protocols.
+
+Every figure here is already computed by the pipeline and stored with the chain (PCR, max pain
+and its curve, OI change and build-up class, ATM IV); this module selects, reshapes and
+aggregates. The "latest chain" and "nearest expiry" come from ``deltastream.api.service`` so that
+every route agrees on which chain is current.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from deltastream.analytics import stats
+from deltastream.api import service as data
+from deltastream.core.cache import Cache
+from deltastream.core.clock import utcnow
+from deltastream.core.errors import NotFoundError
+from deltastream.core.jsonx import parse_ts
+from deltastream.enrichment import keys
+from deltastream.settings import Settings
+from deltastream.storage import Record, Repository
+
+# The seed's PCR trend returned at most 100 points.
+PCR_TREND_LIMIT = 100
+# ATM band of the seed's OI build-up: strikes within 1% of spot.
+ATM_BAND = 0.01
+
+
+def _point(expiry: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "expiry": expiry,
+        "pcr_oi": row.get("pcr_oi"),
+        "pcr_volume": row.get("pcr_volume"),
+        "timestamp": parse_ts(row["timestamp"]),
+    }
+
+
+async def _latest_pcr(repo: Repository, cache: Cache, product: str, expiry: str) -> dict[str, Any] | None:
+    cached = await cache.get(keys.latest_pcr(product, expiry))
+    if isinstance(cached, dict) and cached.get("timestamp"):
+        return _point(expiry, cached)
+    rows = await repo.list_chain_summaries(product, expiry, limit=1)
+    return _point(expiry, rows[0]) if rows else None
+
+
+async def pcr(
+    repo: Repository,
+    cache: Cache,
+    product: str,
+    expiry: str | None,
+    hours: int,
+    history: bool,
+    window: data.TimeRange,
+    limit: int,
+) -> dict[str, Any]:
+    """Latest PCR per expiry (always), the seed's ``pcr_trend`` over ``hours``, and with
+    ``history`` the series over ``window`` (default: the last ``hours``), oldest first."""
+    expiries = [expiry] if expiry else await data.live_expiries(repo, cache, product)
+    latest = [p for p in [await _latest_pcr(repo, cache, product, e) for e in expiries] if p is not None]
+    latest.sort(key=lambda p: p["timestamp"], reverse=True)
+    since = utcnow() - timedelta(hours=hours)
+    trend_rows = await repo.list_chain_summaries(product, expiry, start=since, limit=PCR_TREND_LIMIT)
+    trend = [_point(str(r["expiry"]), r) for r in trend_rows]
+    body: dict[str, Any] = {
+        "product": product,
+        "expiry": expiry,
+        "hours": hours,
+        "latest": latest,
+        "data_points": len(trend),
+        "pcr_trend": trend,
+    }
+    if history:
+        rows = await repo.list_chain_summaries(product, expiry, window.start or since, window.end, limit)
+        body["history"] = [_point(str(r["expiry"]), r) for r in reversed(rows)]
+    return body
+
+
+async def volatility_surface(
+    repo: Repository, cache: Cache, settings: Settings, product: str
+) -> dict[str, Any]:
+    """The newest surface, each expiry completed with the seed's ``call_ivs, put_ivs, avg_iv,
+    num_quotes`` (read from that expiry's latest chain when the surface lacks them)."""
+    surface = await cache.get(keys.surface(product))
+    if not isinstance(surface, dict):
+        surface = await repo.latest_surface(product)
+    if not surface:
+        raise NotFoundError(f"No volatility surface for {product} yet", details={"product": product})
+    out = dict(surface)
+    out["expiries"] = [
+        await _complete_expiry(repo, cache, settings, product, e) for e in surface.get("expiries", [])
+    ]
+    return out
+
+
+async def _complete_expiry(
+    repo: Repository, cache: Cache, settings: Settings, product: str, entry: dict[str, Any]
+) -> dict[str, Any]:
+    item = dict(entry)
+    strikes = [float(k) for k in item.get("strikes", [])]
+    ivs = list(item.get("ivs") or [None] * len(strikes))
+    if "call_ivs" not in item or "put_ivs" not in item:
+        calls, puts = await _chain_ivs(repo, cache, settings, product, str(item["expiry"]), strikes)
+        item.setdefault("call_ivs", calls if calls is not None else ivs)
+        item.setdefault("put_ivs", puts if puts is not None else ivs)
+    defined = [
+        float(v) for v in [*item["call_ivs"], *item["put_ivs"]] if isinstance(v, int | float) and v == v
+    ]
+    item["strikes"] = strikes
+    item["ivs"] = ivs
+    item.setdefault("avg_iv", stats.mean(defined))
+    item.setdefault("num_quotes", len(defined))
+    return item
+
+
+async def _chain_ivs(
+    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str, strikes: list[float]
+) -> tuple[list[float | None] | None, list[float | None] | None]:
+    try:
+        chain = await data.latest_chain(repo, cache, settings, product, expiry)
+    except NotFoundError:
+        return None, None
+    by_strike_call = {float(q["strike"]): q.get("iv") for q in chain.get("calls", [])}
+    by_strike_put = {float(q["strike"]): q.get("iv") for q in chain.get("puts", [])}
+    return [by_strike_call.get(k) for k in strikes], [by_strike_put.get(k) for k in strikes]
+
+
+async def _chain(
+    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str | None
+) -> tuple[Record, str]:
+    source = "requested" if expiry else "nearest"
+    return await data.latest_chain(repo, cache, settings, product, expiry), source
+
+
+def _pain_curve(chain: Record) -> list[dict[str, float]]:
+    curve = chain.get("pain_curve")
+    if isinstance(curve, list) and curve:
+        return [{"strike": float(p["strike"]), "total_pain": float(p["total_pain"])} for p in curve]
+    strikes = [float(q["strike"]) for q in chain.get("calls", [])]
+    if not strikes:
+        return []
+    call_oi = [float(q.get("open_interest") or 0) for q in chain.get("calls", [])]
+    put_oi = [float(q.get("open_interest") or 0) for q in chain.get("puts", [])]
+    return stats.pain_curve(strikes, call_oi, put_oi)
+
+
+async def max_pain(
+    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str | None
+) -> dict[str, Any]:
+    """Max pain strike, its curve and its distance from spot for one expiry (nearest by default)."""
+    chain, source = await _chain(repo, cache, settings, product, expiry)
+    spot = float(chain["spot_price"])
+    strike = chain.get("max_pain_strike")
+    distance = round(float(strike) - spot, 4) if strike is not None else None
+    return {
+        "product": product,
+        "expiry": str(chain["expiry"]),
+        "expiry_source": source,
+        "max_pain_strike": strike,
+        "pain_curve": _pain_curve(chain),
+        "spot_price": spot,
+        "distance_from_spot": distance,
+        "distance_pct": round(distance / spot * 100.0, 4) if distance is not None and spot else None,
+        "total_call_oi": chain.get("total_call_oi"),
+        "total_put_oi": chain.get("total_put_oi"),
+        "timestamp": chain["timestamp"],
+    }
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and value == value else None
+
+
+async def oi_analysis(
+    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str | None
+) -> dict[str, Any]:
+    """Per-strike OI, OI change against the previous snapshot and build-up class, calls and puts."""
+    chain, source = await _chain(repo, cache, settings, product, expiry)
+    puts = {float(q["strike"]): q for q in chain.get("puts", [])}
+    rows = []
+    for call in chain.get("calls", []):
+        strike = float(call["strike"])
+        put = puts.get(strike, {})
+        rows.append(
+            {
+                "strike": strike,
+                "call_oi": _int(call.get("open_interest")),
+                "put_oi": _int(put.get("open_interest")),
+                "call_oi_change": _int(call.get("oi_change")),
+                "put_oi_change": _int(put.get("oi_change")),
+                "call_buildup": call.get("buildup"),
+                "put_buildup": put.get("buildup"),
+                "call_volume": _int(call.get("volume")),
+                "put_volume": _int(put.get("volume")),
+                "call_last": call.get("last"),
+                "put_last": put.get("last"),
+            }
+        )
+    return {
+        "product": product,
+        "expiry": str(chain["expiry"]),
+        "expiry_source": source,
+        "spot_price": float(chain["spot_price"]),
+        "atm_strike": chain.get("atm_strike"),
+        "max_pain_strike": chain.get("max_pain_strike"),
+        "pcr_oi": chain.get("pcr_oi"),
+        "total_call_oi": chain.get("total_call_oi"),
+        "total_put_oi": chain.get("total_put_oi"),
+        "total_call_oi_change": sum(r["call_oi_change"] or 0 for r in rows),
+        "total_put_oi_change": sum(r["put_oi_change"] or 0 for r in rows),
+        "timestamp": chain["timestamp"],
+        "strikes": rows,
+    }
+
+
+def _bands(quotes: list[dict[str, Any]], spot: float, is_call: bool) -> dict[str, int]:
+    bands = {"itm": 0, "atm": 0, "otm": 0}
+    for quote in quotes:
+        strike = float(quote["strike"])
+        oi = _int(quote.get("open_interest")) or 0
+        if abs(strike - spot) <= ATM_BAND * spot:
+            bands["atm"] += oi
+        elif (strike < spot) == is_call:
+            bands["itm"] += oi
+        else:
+            bands["otm"] += oi
+    return bands
+
+
+async def oi_buildup(
+    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str | None
+) -> dict[str, Any]:
+    """Seed shape: Σ OI of calls and puts in the ITM, ATM (within 1% of spot) and OTM bands."""
+    chain, source = await _chain(repo, cache, settings, product, expiry)
+    spot = float(chain["spot_price"])
+    return {
+        "product": product,
+        "expiry": str(chain["expiry"]),
+        "expiry_source": source,
+        "spot_price": spot,
+        "call_buildup": _bands(chain.get("calls", []), spot, is_call=True),
+        "put_buildup": _bands(chain.get("puts", []), spot, is_call=False),
+        "timestamp": chain["timestamp"],
+    }
+
+
+def _pick_nearest(rows: list[Record], product: str) -> Record | None:
+    """Among summaries (newest first), the newest one of the nearest expiry live at its time."""
+    live = [r for r in rows if data.is_live_expiry(product, str(r["expiry"]), parse_ts(r["timestamp"]))]
+    if not live:
+        return None
+    nearest = min(str(r["expiry"]) for r in live)
+    return next(r for r in live if str(r["expiry"]) == nearest)
+
+
+async def iv_stats(
+    repo: Repository, product: str, expiry: str | None, lookback_hours: int, points: int
+) -> dict[str, Any]:
+    """ATM IV history sampled into ``points`` equal buckets over the look-back (the last stored
+    value of each bucket), with IV rank and IV percentile of the newest value over that sample.
+
+    Without ``expiry`` each point uses the nearest expiry live at that time (a rolling front-month
+    series). Sampling bounds the work: ``points`` small indexed queries, whatever the data volume.
+    """
+    now = utcnow()
+    start = now - timedelta(hours=lookback_hours)
+    width = (now - start) / points
+    history: list[dict[str, Any]] = []
+    for i in range(points):
+        lo = start + width * i
+        hi = now if i == points - 1 else lo + width
+        rows = await repo.list_chain_summaries(product, expiry, lo, hi, limit=1 if expiry else 16)
+        row = (rows[0] if rows else None) if expiry else _pick_nearest(rows, product)
+        iv = row.get("atm_iv") if row else None
+        if row and isinstance(iv, int | float) and iv == iv:
+            point = {
+                "timestamp": parse_ts(row["timestamp"]),
+                "expiry": str(row["expiry"]),
+                "atm_iv": float(iv),
+            }
+            if not history or history[-1]["timestamp"] != point["timestamp"]:
+                history.append(point)
+    values = [p["atm_iv"] for p in history]
+    current = values[-1] if values else None
+    return {
+        "product": product,
+        "expiry": expiry,
+        "lookback_hours": lookback_hours,
+        "current_iv": current,
+        "iv_rank": stats.iv_rank(values, current),
+        "iv_percentile": stats.iv_percentile(values, current),
+        "min_iv": min(values) if values else None,
+        "max_iv": max(values) if values else None,
+        "observations": len(values),
+        "history": history,
+    }
+
+
+async def mobile_chain(
+    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str | None
+) -> dict[str, Any]:
+    """The compact chain summary of the seed's mobile BFF."""
+    chain, _ = await _chain(repo, cache, settings, product, expiry)
+    return {
+        "product": product,
+        "expiry": str(chain["expiry"]),
+        "spot_price": float(chain["spot_price"]),
+        "pcr": chain.get("pcr_oi"),
+        "max_pain": chain.get("max_pain_strike"),
+        "atm_straddle_price": chain.get("atm_straddle_price"),
+        "timestamp": chain["timestamp"],
+    }

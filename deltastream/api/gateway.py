@@ -1,0 +1,87 @@
+"""Gateway wiring for the API role: routers, rate limiting, CORS, Prometheus metrics, OpenAPI."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from deltastream.api.metrics import record_request
+from deltastream.api.openapi import install_openapi
+from deltastream.api.ratelimit import RateLimiter, RateLimitHeadersMiddleware
+
+if TYPE_CHECKING:
+    from deltastream.wiring import Runtime
+
+METRICS_PATH = "/metrics"
+
+_EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "X-Expiry",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+]
+
+ops_router = APIRouter(tags=["ops"])
+
+
+@ops_router.get(
+    METRICS_PATH,
+    summary="Prometheus metrics",
+    description=(
+        "Text exposition format: HTTP metrics (`http_requests_total`, `http_request_duration_seconds`...) and "
+        "the pipeline's `deltastream_*` series (ticks, chains, enrichment time, lag, dead letters, sockets)."
+    ),
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_api(app: FastAPI, runtime: Runtime) -> None:
+    """Mount the auth, data, analytics, mobile, admin and ops routes and the gateway middleware.
+
+    Middleware order (outermost first): CORS, rate-limit headers, HTTP metrics, then the app's
+    request-ID middleware. ``/metrics`` is not counted in the HTTP metrics.
+    """
+    from deltastream.analytics.router import mobile_router
+    from deltastream.analytics.router import router as analytics_router
+    from deltastream.api.deadletters import router as dead_letters_router
+    from deltastream.api.router import router as data_router
+    from deltastream.auth.router import router as auth_router
+
+    settings = runtime.settings
+    app.state.rate_limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
+    for router in (
+        auth_router,
+        data_router,
+        analytics_router,
+        mobile_router,
+        dead_letters_router,
+        ops_router,
+    ):
+        app.include_router(router)
+    install_openapi(app)
+    Instrumentator(excluded_handlers=[METRICS_PATH], registry=REGISTRY).add(record_request).instrument(app)
+    app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        # Bearer tokens travel in a header, not cookies; credentials stay off with a wildcard origin.
+        allow_credentials="*" not in settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=_EXPOSED_HEADERS,
+        max_age=600,
+    )

@@ -1,0 +1,67 @@
+"""``Annotated`` auth dependencies: ``CurrentUser``, ``OptionalUser``, ``AdminUser`` and ``ReadAccess``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from deltastream.api.dependencies import RepoDep, SettingsDep
+from deltastream.auth import service
+from deltastream.core.errors import AuthenticationError
+from deltastream.storage import Record
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerAuth",
+    bearerFormat="JWT",
+    description="Access token from `POST /api/auth/login` (or register/refresh): `Authorization: Bearer <token>`",
+)
+
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+def _missing() -> AuthenticationError:
+    return AuthenticationError(
+        "Missing Authorization header (expected 'Bearer <token>')",
+        code="unauthorized",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def get_current_user(repo: RepoDep, settings: SettingsDep, credentials: BearerCredentials) -> Record:
+    if credentials is None:
+        raise _missing()
+    return await service.user_for_token(repo, settings, credentials.credentials)
+
+
+async def get_optional_user(
+    repo: RepoDep, settings: SettingsDep, credentials: BearerCredentials
+) -> Record | None:
+    """None without a token; a token that is sent must be valid."""
+    if credentials is None:
+        return None
+    return await service.user_for_token(repo, settings, credentials.credentials)
+
+
+async def get_admin_user(user: Annotated[Record, Depends(get_current_user)], settings: SettingsDep) -> Record:
+    return service.require_admin(settings, user)
+
+
+async def require_read_access(settings: SettingsDep, credentials: BearerCredentials) -> None:
+    """Data and analytics reads: open when ``public_reads`` is on, else a valid access token.
+
+    Only the signature and claims are checked (no storage lookup), which keeps reads cheap.
+    """
+    if settings.public_reads:
+        return
+    if credentials is None:
+        raise _missing()
+    service.verify_access_token(settings, credentials.credentials)
+
+
+CurrentUser = Annotated[Record, Depends(get_current_user)]
+OptionalUser = Annotated[Record | None, Depends(get_optional_user)]
+AdminUser = Annotated[Record, Depends(get_admin_user)]
+ReadAccess = Depends(require_read_access)
