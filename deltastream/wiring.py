@@ -103,8 +103,16 @@ def component_factories(roles: frozenset[str]) -> list[ComponentFactory]:
         factories.append(RetentionComponent)
     # Start order matters: consumers before producers, so nothing published at start-up is lost.
     # --- worker role: enrichment task executor -------------------------------------------
+    if ROLE_WORKER in roles:
+        from deltastream.enrichment.worker import EnrichmentWorker
+
+        factories.append(EnrichmentWorker)
     # --- api role: realtime bridge, analytics ---------------------------------------------
     # --- feed role: enrichment dispatcher (bus -> tasks), then the feed itself -------------
+    if ROLE_FEED in roles:
+        from deltastream.enrichment.dispatcher import EnrichmentDispatcher
+
+        factories.append(EnrichmentDispatcher)  # exactly one per deployment (see its docstring)
     if ROLE_FEED in roles:
         from deltastream.feed.component import FeedComponent
 
@@ -147,3 +155,6 @@ def register_cli(cli: Any) -> None:
 
     register_feed_cli(cli)
     # --- enrichment: dead-letters ---------------------------------------------------------------
+    from deltastream.enrichment.cli import register_cli as register_enrichment_cli
+
+    register_enrichment_cli(cli)

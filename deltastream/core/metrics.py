@@ -20,3 +20,5 @@ DEAD_LETTERS_TOTAL = Counter("deltastream_dead_letters_total", "Dead-lettered me
 BUS_DROPPED_TOTAL = Gauge("deltastream_bus_dropped", "Messages dropped for slow bus subscribers")
 SOCKET_CLIENTS = Gauge("deltastream_socket_clients", "Connected Socket.IO clients")
 SOCKET_EMITS_TOTAL = Counter("deltastream_socket_emits_total", "Socket.IO broadcasts", ["event"])
+PCR_OI = Gauge("deltastream_pcr_oi", "Put-call ratio by open interest of the newest chain", ["product", "expiry"])
+SPOT_PRICE = Gauge("deltastream_spot_price", "Price of the newest underlying tick", ["product"])

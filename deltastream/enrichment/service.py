@@ -1,0 +1,229 @@
+"""Enrichment use cases: each takes validated JSON-safe input, stores, caches, then publishes.
+
+Order within every use case: compute → store (idempotent upsert) → cache → publish. Nothing is
+cached or published for a record whose key was already stored, so a redelivered message is a
+no-op downstream too. A record older than the one already cached as "latest" is stored (and
+counted) but neither overwrites the latest keys nor is published, so realtime clients never see
+time run backwards after a retry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from deltastream.core import jsonx
+from deltastream.core.bus import (
+    TOPIC_ENRICHED_CHAIN,
+    TOPIC_ENRICHED_OHLC,
+    TOPIC_ENRICHED_SURFACE,
+    TOPIC_ENRICHED_UNDERLYING,
+)
+from deltastream.core.clock import utcnow
+from deltastream.core.jsonx import parse_ts
+from deltastream.core.logging import get_logger
+from deltastream.core.metrics import (
+    CHAINS_ENRICHED_TOTAL,
+    ENRICHMENT_SECONDS,
+    PCR_OI,
+    PIPELINE_LAG_SECONDS,
+    SPOT_PRICE,
+    TICKS_TOTAL,
+)
+from deltastream.enrichment import chain as chain_math
+from deltastream.enrichment import keys, ohlc
+from deltastream.enrichment import surface as surface_math
+from deltastream.enrichment.dependencies import Pipeline
+from deltastream.feed import expiry_instant, get_product
+
+log = get_logger("enrichment")
+
+SCHEMA_VERSION = 1
+
+
+def _lag_s(event_ts: datetime) -> float:
+    return max(0.0, (utcnow() - event_ts).total_seconds())
+
+
+async def _newer_is_cached(pipeline: Pipeline, key: str, ts: datetime) -> bool:
+    """True if the cached record under ``key`` has a timestamp after ``ts``."""
+    cached = await pipeline.cache.get(key)
+    return bool(cached) and parse_ts(cached["timestamp"]) > ts
+
+
+async def session_open(pipeline: Pipeline, product: str, price: float, ts: datetime) -> float:
+    """The price of the earliest tick of ``ts``'s UTC day seen for ``product``.
+
+    Kept in the cache (``session_open:{p}:{YYYY-MM-DD}``, 36 h TTL); an earlier tick seen later
+    (a retry) replaces it, so the open does not depend on delivery order. If the cache is lost
+    (a Redis restart without persistence) the next tick becomes the open.
+    """
+    key = keys.session_open(product, ts.date())
+    current = await pipeline.cache.get(key)
+    if current is not None and parse_ts(current["timestamp"]) <= ts:
+        return float(current["price"])
+    await pipeline.cache.set(key, {"price": price, "timestamp": ts}, keys.SESSION_OPEN_TTL_S)
+    return price
+
+
+async def process_tick(pipeline: Pipeline, tick: Mapping[str, Any]) -> bool:
+    """Store, cache and publish one underlying tick; True if its (product, timestamp) was new.
+
+    The enriched tick is the input plus ``change``/``change_pct`` (percent) against the session
+    open (see :func:`session_open`), ``session_open`` itself and ``processed_at``.
+    """
+    product = str(tick["product"])
+    ts = parse_ts(tick["timestamp"])
+    price = float(tick["price"])
+    open_price = await session_open(pipeline, product, price, ts)
+    change = price - open_price
+    record: dict[str, Any] = {
+        "type": "UNDERLYING_ENRICHED",
+        "product": product,
+        "price": price,
+        "timestamp": ts,
+        "tick_id": int(tick.get("tick_id") or 0),
+        "volume": int(tick.get("volume") or 0),
+        "session_open": open_price,
+        "change": round(change, 4),
+        "change_pct": round(change / open_price * 100.0, 4) if open_price else 0.0,
+        "processed_at": utcnow(),
+        "schema": SCHEMA_VERSION,
+    }
+    if not await pipeline.repo.upsert_tick(record):
+        return False
+    PIPELINE_LAG_SECONDS.observe(_lag_s(ts))
+    TICKS_TOTAL.labels(product=product).inc()
+    key = keys.latest_underlying(product)
+    if await _newer_is_cached(pipeline, key, ts):
+        return True
+    SPOT_PRICE.labels(product=product).set(price)
+    await pipeline.cache.set(key, record, pipeline.settings.cache_ttl)
+    await pipeline.bus.publish(TOPIC_ENRICHED_UNDERLYING, record)
+    return True
+
+
+async def update_candles(pipeline: Pipeline, tick: Mapping[str, Any]) -> list[ohlc.Candle]:
+    """Fold one tick into the 1/5/15-minute candles of its product; returns the candles it changed.
+
+    Every changed candle is upserted (last write wins on (product, window, start_time), so the
+    in-progress candle is always stored and a window that never sees another tick is not lost),
+    cached under ``ohlc:{p}:{w}m`` for one window, and published on ``enriched:ohlc``. A candle
+    closed by this tick is upserted and published once more with ``closed: true``.
+    """
+    product = str(tick["product"])
+    ts = parse_ts(tick["timestamp"])
+    price = float(tick["price"])
+    changed: list[ohlc.Candle] = []
+    # One lock per product: the read-modify-write of the three candle states must not interleave
+    # with another tick of the same product running concurrently in this worker.
+    async with pipeline.lock(f"ohlc:{product}"):
+        for window in keys.OHLC_WINDOWS_MIN:
+            key = keys.ohlc(product, window)
+            update = ohlc.apply_tick(await pipeline.cache.get(key), product, window, price, ts)
+            if not update.changed:
+                continue
+            for candle in (update.closed, update.current):
+                if candle is None:
+                    continue
+                candle["schema"] = SCHEMA_VERSION
+                await pipeline.repo.upsert_candle(candle)
+                await pipeline.bus.publish(TOPIC_ENRICHED_OHLC, candle)
+                changed.append(candle)
+            await pipeline.cache.set(key, update.current, window * 60)
+    return changed
+
+
+async def _previous_chain(
+    pipeline: Pipeline, product: str, expiry: str, ts: datetime, latest_ts: datetime | None
+) -> Mapping[str, Any] | None:
+    """The newest stored chain of (product, expiry) before ``ts``.
+
+    The chain this process cached last is reused when it is still the one the shared cache names
+    as latest (``latest:pcr``'s timestamp) and is older than ``ts``; otherwise storage is asked.
+    """
+    memo = pipeline.recent_chains.get((product, expiry))
+    if memo is not None and latest_ts is not None and memo["timestamp"] == latest_ts < ts:
+        return memo
+    return await pipeline.repo.previous_chain(product, expiry, before=ts)
+
+
+async def enrich_and_store_chain(pipeline: Pipeline, chain: Mapping[str, Any]) -> bool:
+    """Enrich one validated chain, store it, cache it and publish it; True if its key was new.
+
+    Idempotency key: (product, expiry, timestamp). Build-up and ``oi_change`` compare against the
+    newest stored chain of the same product and expiry strictly before this one.
+    """
+    started = time.perf_counter()
+    spec = get_product(str(chain["product"]))
+    ts = parse_ts(chain["timestamp"])
+    product, expiry = spec.name, str(chain["expiry"])
+    pcr_key = keys.latest_pcr(product, expiry)
+    cached = await pipeline.cache.get(pcr_key)
+    previous = await _previous_chain(
+        pipeline, product, expiry, ts, parse_ts(cached["timestamp"]) if cached else None
+    )
+    enriched = await pipeline.batcher.enrich(chain_math.ChainInput(chain, spec, previous))
+    enriched["schema"] = SCHEMA_VERSION
+    if not await pipeline.repo.upsert_chain(enriched):
+        return False
+    ENRICHMENT_SECONDS.observe(time.perf_counter() - started)
+    PIPELINE_LAG_SECONDS.observe(_lag_s(ts))
+    CHAINS_ENRICHED_TOTAL.labels(product=product).inc()
+    if await _newer_is_cached(pipeline, pcr_key, ts):
+        return True
+    PCR_OI.labels(product=product, expiry=expiry).set(enriched["pcr_oi"])
+    ttl = pipeline.settings.cache_ttl
+    await pipeline.cache.set_raw(keys.latest_chain(product, expiry), jsonx.dumps(enriched), ttl)
+    pcr = {"pcr_oi": enriched["pcr_oi"], "pcr_volume": enriched["pcr_volume"], "timestamp": ts}
+    await pipeline.cache.set(pcr_key, pcr, ttl)
+    pipeline.recent_chains[(product, expiry)] = enriched
+    await pipeline.bus.publish(TOPIC_ENRICHED_CHAIN, enriched)
+    return True
+
+
+async def build_and_store_surface(
+    pipeline: Pipeline, product: str, as_of: datetime | None = None
+) -> dict[str, Any] | None:
+    """Build, store, cache and publish ``product``'s surface; None if it has no live chain.
+
+    Live expiries are the unexpired ones with a chain stored in the last ``cache_ttl`` seconds
+    (also cached as ``expiries:{p}`` for the API). Each one's latest chain comes from the cache,
+    else from storage.
+    """
+    spec = get_product(product)
+    now = as_of or utcnow()
+    ttl = pipeline.settings.cache_ttl
+    recent = await pipeline.repo.list_expiries(spec.name, since=now - timedelta(seconds=ttl))
+    live = [e for e in recent if expiry_instant(spec, e) > now]
+    await _forget_expired_gauges(pipeline, spec.name, now)
+    await pipeline.cache.set(
+        keys.live_expiries(spec.name), {"product": spec.name, "expiries": live, "updated_at": now}, ttl
+    )
+    chains = []
+    for expiry in live:
+        chain = await pipeline.cache.get(keys.latest_chain(spec.name, expiry))
+        if chain is None:
+            chain = await pipeline.repo.latest_chain(spec.name, expiry)
+        if chain is not None:
+            chains.append(chain)
+    if not chains:
+        return None
+    surface = surface_math.build_surface(spec.name, chains)
+    surface["schema"] = SCHEMA_VERSION
+    await pipeline.repo.upsert_surface(surface)
+    await pipeline.cache.set(keys.surface(spec.name), surface, ttl)
+    await pipeline.bus.publish(TOPIC_ENRICHED_SURFACE, surface)
+    return surface
+
+
+async def _forget_expired_gauges(pipeline: Pipeline, product: str, now: datetime) -> None:
+    """Drop the ``deltastream_pcr_oi`` series of expired expiries, so the label set stays bounded."""
+    spec = get_product(product)
+    for expiry in await pipeline.repo.list_expiries(product):
+        if expiry_instant(spec, expiry) <= now:
+            with contextlib.suppress(KeyError):
+                PCR_OI.remove(product, expiry)

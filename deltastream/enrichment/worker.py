@@ -1,0 +1,85 @@
+"""The task executor: the ``worker`` role's component.
+
+- Embedded: the in-memory broker runs each task in this process the moment the dispatcher kicks
+  it, so the component only owns a share of the runtime's task queue (and its start-up hooks).
+- Redis: it runs taskiq's :class:`~taskiq.receiver.Receiver` inside this event loop (not the
+  taskiq CLI) on the task stream, as many workers as there are processes. If Redis goes away the
+  receiver fails and is restarted after a short backoff (a consumer group lost with Redis' data
+  is declared again by the broker's ``listen``); the messages it held stay pending until they
+  are acknowledged or reclaimed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from taskiq import AcknowledgeType
+from taskiq.receiver import Receiver
+
+from deltastream.core.logging import get_logger
+from deltastream.enrichment.broker import MAX_IN_FLIGHT, ReclaimingStreamBroker
+from deltastream.enrichment.queue import TaskQueue, acquire_queue, release_queue
+from deltastream.settings import Settings
+
+log = get_logger("enrichment")
+
+_RESTART_MIN_S = 0.1
+_RESTART_MAX_S = 2.0
+_STOP_GRACE_S = 5.0
+
+
+class EnrichmentWorker:
+    """Component of the ``worker`` role: executes the enrichment tasks."""
+
+    name = "enrichment-worker"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.restarts = 0
+        self._runtime: Any = None
+        self._queue: TaskQueue | None = None
+        self._finish = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, runtime: Any) -> None:
+        self._runtime = runtime
+        self._finish = asyncio.Event()
+        self._queue = await acquire_queue(runtime, worker=True)
+        if isinstance(self._queue.broker, ReclaimingStreamBroker):
+            self._task = runtime.spawn(self._receive_forever(self._queue.broker), "enrichment-receiver")
+
+    async def stop(self) -> None:
+        self._finish.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), _STOP_GRACE_S)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            self._task = None
+        if self._queue is not None:
+            self._queue = None
+            await release_queue(self._runtime)
+
+    async def _receive_forever(self, broker: ReclaimingStreamBroker) -> None:
+        """Run the receiver until stopped; restart it with backoff if the broker connection fails."""
+        delay = _RESTART_MIN_S
+        while not self._finish.is_set():
+            receiver = Receiver(
+                broker,
+                run_startup=False,
+                max_async_tasks=MAX_IN_FLIGHT,
+                ack_type=AcknowledgeType.WHEN_EXECUTED,
+            )
+            try:
+                await receiver.listen(self._finish)
+                delay = _RESTART_MIN_S
+            except Exception as exc:
+                self.restarts += 1
+                log.warning("task_receiver_restarting", error=repr(exc)[:300], in_s=delay)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._finish.wait(), delay)
+                delay = min(delay * 2, _RESTART_MAX_S)
