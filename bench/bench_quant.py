@@ -8,7 +8,8 @@
     ``get_all_greeks`` / ``vectorized_black_scholes_merton``;
 (c) max pain vs the seed's O(n²) loop on 21, 200 and 1000 strikes, results
     asserted identical;
-(d) the seed's per-chain enrichment vs ``quant.chain_metrics`` on a 21-strike chain.
+(d) the seed's per-chain enrichment vs ``quant.chain_metrics`` on a 21-strike chain;
+(e) with ``--exactness N`` (needs mpmath): IV solver error against 80-digit roots.
 
 Timings are the best of ``--repeat`` interleaved runs (ours, peer, ours, ...) after a
 warm-up (numba JIT, guess table).
@@ -291,16 +292,76 @@ def bench_chain(repeat: int) -> None:
     )
 
 
+def iv_exactness(samples: int, stress: bool) -> None:
+    """Solver error alone: our IV vs an 80-digit mpmath root of the same float64 price.
+
+    Needs ``mpmath`` (not a bench dependency). Black-76 with r = 0, so the only
+    rounding is the price's; the exact root of that rounded price is the reference.
+    """
+    try:
+        import mpmath as mp
+    except ImportError:
+        print("(e) exactness check skipped: pip install mpmath to run it")
+        return
+    mp.mp.dps = 80
+    rng = np.random.default_rng(17 if stress else 13)
+    lo_t, hi_t, lo_v, hi_v, z_max = (
+        (1e-4, 30.0, 1e-4, 5.0, 12.0) if stress else (1 / 365, 2.0, 0.05, 1.5, 8.0)
+    )
+    tte = np.exp(rng.uniform(np.log(lo_t), np.log(hi_t), samples))
+    vol = (
+        np.exp(rng.uniform(np.log(lo_v), np.log(hi_v), samples))
+        if stress
+        else rng.uniform(lo_v, hi_v, samples)
+    )
+    strike = 100.0 * np.exp(rng.uniform(-z_max, z_max, samples) * vol * np.sqrt(tte))
+    is_call = rng.random(samples) < 0.5
+
+    def exact_price(k: float, t: float, v: Any, call: bool) -> Any:
+        s = v * mp.sqrt(t)
+        d1 = mp.log(100 / mp.mpf(k)) / s + s / 2
+        cdf = lambda x: mp.erfc(-x / mp.sqrt(2)) / 2  # noqa: E731
+        return 100 * cdf(d1) - k * cdf(d1 - s) if call else k * cdf(s - d1) - 100 * cdf(-d1)
+
+    prices, refs = np.full(samples, np.nan), np.full(samples, np.nan)
+    for i in range(samples):
+        k, t, call = mp.mpf(float(strike[i])), mp.mpf(float(tte[i])), bool(is_call[i])
+        p = float(exact_price(k, t, mp.mpf(float(vol[i])), call))
+        if not p > max(100.0 - float(k) if call else float(k) - 100.0, 0.0) or p <= 0.0:
+            continue
+        lo, hi = mp.mpf(float(vol[i])) / 2, mp.mpf(float(vol[i])) * 2
+        while exact_price(k, t, lo, call) > p:
+            lo /= 2
+        while exact_price(k, t, hi, call) < p:
+            hi *= 2
+        for _ in range(110):
+            mid = mp.sqrt(lo * hi)
+            lo, hi = (lo, mid) if exact_price(k, t, mid, call) > p else (mid, hi)
+        prices[i], refs[i] = p, float(mp.sqrt(lo * hi))
+    ok = np.isfinite(refs)
+    ours = quant.black76_implied_vol(prices[ok], 100.0, strike[ok], tte[ok], 0.0, is_call[ok])
+    rel = np.abs(ours / refs[ok] - 1.0)
+    label = "stress: T 0.9 h-30 y, vol 0.01-500 %, ±12σ" if stress else "T 1 d-2 y, vol 5-150 %, ±8σ"
+    print(f"(e) solver vs 80-digit root of the same float64 price, {ok.sum()} points ({label})")
+    print(
+        f"    max relative error {np.nanmax(rel):.2e}, max absolute {np.nanmax(rel * refs[ok]):.2e}, NaN {np.isnan(ours).sum()}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="options in the IV and Greeks grids")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (best is kept)")
+    parser.add_argument("--exactness", type=int, default=0, help="also check N points against mpmath")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     bench_iv(args.n, args.repeat)
     bench_greeks(args.n, args.repeat)
     bench_max_pain(args.repeat)
     bench_chain(args.repeat)
+    if args.exactness:
+        iv_exactness(args.exactness, stress=False)
+        iv_exactness(args.exactness, stress=True)
 
 
 if __name__ == "__main__":

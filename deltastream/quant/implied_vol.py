@@ -29,7 +29,7 @@ or an input is non-finite or non-positive. A price exactly equal to intrinsic
 
 Accuracy, against an 80-digit mpmath solve of the same float64 inputs: ~3e-13
 relative in σ on 1 day-2 years, σ 5-150 %, strikes ±8 standard deviations;
-degrading to ~6e-10 relative (~1e-13 absolute) for total vols σ√T ~ 1e-6 deep
+degrading to ~1e-9 relative (~1e-13 absolute) for total vols σ√T ~ 1e-6 deep
 out of the money, where the plain normal-CDF difference cancels (Jäckel's
 asymptotic expansions would recover it). The error that remains in practice is
 the input's: a float64 price pins the vol only to ~ulp(price)/vega, which for
