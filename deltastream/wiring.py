@@ -108,6 +108,10 @@ def component_factories(roles: frozenset[str]) -> list[ComponentFactory]:
 
         factories.append(EnrichmentWorker)
     # --- api role: realtime bridge, analytics ---------------------------------------------
+    if ROLE_API in roles:
+        from deltastream.realtime.component import RealtimeComponent
+
+        factories.append(RealtimeComponent)
     # --- feed role: enrichment dispatcher (bus -> tasks), then the feed itself -------------
     if ROLE_FEED in roles:
         from deltastream.enrichment.dispatcher import EnrichmentDispatcher
@@ -146,6 +150,9 @@ def install_routes(app: Any, runtime: Runtime) -> None:
         return
     # --- routers (auth, data, analytics, dead letters ...) ---------------------------------
     # --- Socket.IO ----------------------------------------------------------------------------
+    from deltastream.realtime import mount_socketio
+
+    mount_socketio(app, runtime.component("realtime"))
 
 
 def register_cli(cli: Any) -> None:

@@ -1,0 +1,311 @@
+"""The Socket.IO server: connection auth, subscriptions and per-client limits.
+
+Client contract (seed event names): on connect the server emits ``connected {message,
+client_id, rooms}`` and the client is in room ``general`` (and ``user:{id}`` when it sent a valid
+token). ``subscribe`` / ``unsubscribe {type: product|chain, symbol, expiry?}`` answer
+``subscribed`` / ``unsubscribed {room, message}``; ``get_products`` answers ``products
+{products}``. Anything invalid answers ``error {message, code}`` and the connection stays up.
+Each handler also returns its reply, so clients that emit with an acknowledgement get it there.
+
+Limits: each client may hold ``settings.socket_max_rooms`` subscriptions and send
+``EVENT_RATE_PER_S`` events per second (bursts of ``EVENT_BURST``); excess events are dropped
+with one ``rate_limited`` error per second. Events of one client are handled in order on that
+client's own connection task (``async_handlers=False``), so a flood costs its sender, not others.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+import socketio
+
+from deltastream.auth.service import verify_access_token
+from deltastream.core.errors import AuthenticationError, DeltaStreamError, RateLimitedError, ValidationFailed
+from deltastream.core.logging import get_logger
+from deltastream.core.metrics import SOCKET_CLIENTS
+from deltastream.feed import configured_products
+from deltastream.realtime.fanout import NAMESPACE
+from deltastream.realtime.schemas import (
+    CONNECTED_MESSAGE,
+    EV_CONNECTED,
+    EV_ERROR,
+    EV_GET_PRODUCTS,
+    EV_PRODUCTS,
+    EV_SUBSCRIBE,
+    EV_SUBSCRIBED,
+    EV_UNSUBSCRIBE,
+    EV_UNSUBSCRIBED,
+    ROOM_GENERAL,
+    error_payload,
+    parse_subscription,
+    user_room,
+)
+from deltastream.settings import Settings
+
+log = get_logger("realtime")
+
+EVENT_RATE_PER_S = 20.0
+EVENT_BURST = 40.0
+MAX_CLIENT_MESSAGE_BYTES = 64 * 1024
+SOCKETIO_PATH = "socket.io"
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+class TokenBucket:
+    """``rate_per_s`` tokens per second up to ``burst``; one token per client event.
+
+    A per-connection bucket lives and dies with its connection (``limits``' MemoryStorage would
+    start a timer thread per expiry window on this hot path).
+    """
+
+    __slots__ = ("burst", "rate_per_s", "stamp", "tokens")
+
+    def __init__(self, rate_per_s: float, burst: float) -> None:
+        self.rate_per_s = rate_per_s
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate_per_s)
+        self.stamp = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
+@dataclass
+class ClientState:
+    """What the server tracks per connection (local to this process, like the connection)."""
+
+    user_id: str | None
+    bucket: TokenBucket
+    subscriptions: set[str] = field(default_factory=set)
+    last_throttle_notice: float = 0.0
+
+
+def build_server(settings: Settings) -> socketio.AsyncServer:
+    """An ASGI Socket.IO server. With Redis, an ``AsyncRedisManager`` on ``{prefix}socketio``
+    lets any process (``external_emitter``) reach clients of every replica. Nothing connects
+    here: the manager opens Redis when :meth:`SocketGateway.start` initialises it."""
+    manager: socketio.AsyncManager
+    if settings.redis_url:
+        manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_prefix + "socketio")
+    else:
+        manager = socketio.AsyncManager()
+    origins: str | list[str] = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
+    return socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=manager,
+        cors_allowed_origins=origins,
+        async_handlers=False,
+        max_http_buffer_size=MAX_CLIENT_MESSAGE_BYTES,
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def external_emitter(settings: Settings) -> socketio.AsyncRedisManager:
+    """A write-only manager for processes without sockets (scripts, workers) to emit to rooms
+    of every API replica: ``await emitter.emit("alert", payload, room="general")``."""
+    if not settings.redis_url:
+        raise ValidationFailed(
+            "An external Socket.IO emitter needs DELTASTREAM_REDIS_URL", code="redis_required"
+        )
+    return socketio.AsyncRedisManager(
+        settings.redis_url, channel=settings.redis_prefix + "socketio", write_only=True
+    )
+
+
+def _guarded(handler: Handler) -> Handler:
+    """Turn an unexpected handler failure into an ``error`` event instead of a dead handler."""
+
+    @wraps(handler)
+    async def run(self: SocketGateway, sid: str, *args: Any) -> Any:
+        try:
+            return await handler(self, sid, *args)
+        except Exception as exc:
+            log.error("socket_handler_error", handler=handler.__name__, client_id=sid, error=repr(exc))
+            return await self._error(
+                sid, DeltaStreamError("Internal error handling the event", code="internal_error")
+            )
+
+    return run
+
+
+class SocketGateway:
+    """Owns the ``AsyncServer`` and its handlers; the bridge pushes through :attr:`server`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.server = build_server(settings)
+        self.clients: dict[str, ClientState] = {}
+        self.products = [spec.name for spec in configured_products(settings)]
+        on = self.server.on
+        on("connect", self.on_connect)
+        on("disconnect", self.on_disconnect)
+        on(EV_SUBSCRIBE, self.on_subscribe)
+        on(EV_UNSUBSCRIBE, self.on_unsubscribe)
+        on(EV_GET_PRODUCTS, self.on_get_products)
+        on("*", self.on_unknown)
+
+    def start(self) -> None:
+        """Initialise the client manager now (with Redis: start its listener) rather than on
+        the first connection, so emits from other processes work from start-up."""
+        if not self.server.manager_initialized:
+            self.server.manager_initialized = True
+            self.server.manager.initialize()
+
+    async def stop(self) -> None:
+        await self.server.shutdown()
+        manager = self.server.manager
+        listener = getattr(manager, "thread", None)
+        if listener is not None:
+            listener.cancel()
+            try:
+                await listener
+            except BaseException:
+                pass
+        for conn in (getattr(manager, "pubsub", None), getattr(manager, "redis", None)):
+            if conn is not None:
+                try:
+                    await conn.aclose()
+                except Exception as exc:
+                    log.warning("socket_manager_close_failed", error=repr(exc))
+
+    def asgi_app(self) -> socketio.ASGIApp:
+        """The ASGI app serving ``/socket.io/`` (to mount at ``/socket.io`` in the HTTP app)."""
+        return socketio.ASGIApp(self.server, socketio_path=SOCKETIO_PATH)
+
+    def _claims(self, auth: Any) -> dict[str, Any] | None:
+        """Verified token claims from the connect ``auth`` payload, or ``None`` when anonymous
+        reads are allowed. Refuses the connection with a message that says what to do."""
+        token = auth.get("token") if isinstance(auth, dict) else auth if isinstance(auth, str) else None
+        if auth is not None and not isinstance(auth, dict | str):
+            raise socketio.exceptions.ConnectionRefusedError(
+                "Invalid connect auth: send an object like {token: '<access token>'}",
+                {"code": "invalid_auth"},
+            )
+        if token is None or token == "":
+            if self.settings.public_reads:
+                return None
+            raise socketio.exceptions.ConnectionRefusedError(
+                "Authentication required: connect with auth {token: '<access token>'}",
+                {"code": "unauthorized"},
+            )
+        if not isinstance(token, str):
+            raise socketio.exceptions.ConnectionRefusedError(
+                "Invalid token: must be a string", {"code": "invalid_token"}
+            )
+        token = token.removeprefix("Bearer ").strip()
+        try:
+            return verify_access_token(self.settings, token)
+        except AuthenticationError as exc:
+            raise socketio.exceptions.ConnectionRefusedError(
+                f"Authentication failed: {exc.message}", {"code": exc.code}
+            ) from None
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        claims = self._claims(auth)
+        user_id = str(claims["sub"]) if claims else None
+        rooms = [ROOM_GENERAL] + ([user_room(user_id)] if user_id else [])
+        for room in rooms:
+            await self.server.enter_room(sid, room, namespace=NAMESPACE)
+        self.clients[sid] = ClientState(user_id=user_id, bucket=TokenBucket(EVENT_RATE_PER_S, EVENT_BURST))
+        SOCKET_CLIENTS.inc()
+        log.info("client_connected", client_id=sid, user_id=user_id, total_clients=len(self.clients))
+        # The server queues its CONNECT ack only after this handler returns; greeting from a task
+        # keeps ``connected`` after the ack, as the protocol requires.
+        self.server.start_background_task(self._greet, sid, rooms)
+
+    async def _greet(self, sid: str, rooms: list[str]) -> None:
+        await self._reply(sid, EV_CONNECTED, {"message": CONNECTED_MESSAGE, "client_id": sid, "rooms": rooms})
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        if self.clients.pop(sid, None) is not None:
+            SOCKET_CLIENTS.dec()
+            log.info(
+                "client_disconnected", client_id=sid, reason=str(reason), remaining_clients=len(self.clients)
+            )
+
+    @_guarded
+    async def on_subscribe(self, sid: str, data: Any = None) -> dict[str, Any] | None:
+        state = self._admit(sid)
+        if state is None:
+            return None
+        try:
+            request = parse_subscription(data)
+        except DeltaStreamError as exc:
+            return await self._error(sid, exc)
+        room = request.room
+        if room not in state.subscriptions and len(state.subscriptions) >= self.settings.socket_max_rooms:
+            return await self._error(
+                sid,
+                ValidationFailed(
+                    f"Subscription limit reached: at most {self.settings.socket_max_rooms} rooms per "
+                    "connection; unsubscribe from one first",
+                    code="too_many_rooms",
+                ),
+            )
+        await self.server.enter_room(sid, room, namespace=NAMESPACE)
+        state.subscriptions.add(room)
+        log.info("client_subscribed", client_id=sid, room=room)
+        return await self._reply(sid, EV_SUBSCRIBED, {"room": room, "message": f"Subscribed to {room}"})
+
+    @_guarded
+    async def on_unsubscribe(self, sid: str, data: Any = None) -> dict[str, Any] | None:
+        state = self._admit(sid)
+        if state is None:
+            return None
+        try:
+            request = parse_subscription(data)
+        except DeltaStreamError as exc:
+            return await self._error(sid, exc)
+        room = request.room
+        await self.server.leave_room(sid, room, namespace=NAMESPACE)
+        state.subscriptions.discard(room)
+        log.info("client_unsubscribed", client_id=sid, room=room)
+        return await self._reply(sid, EV_UNSUBSCRIBED, {"room": room, "message": f"Unsubscribed from {room}"})
+
+    @_guarded
+    async def on_get_products(self, sid: str, data: Any = None) -> dict[str, Any] | None:
+        if self._admit(sid) is None:
+            return None
+        return await self._reply(sid, EV_PRODUCTS, {"products": self.products})
+
+    async def on_unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any] | None:
+        if self._admit(sid) is None:
+            return None
+        known = ", ".join((EV_SUBSCRIBE, EV_UNSUBSCRIBE, EV_GET_PRODUCTS))
+        return await self._error(
+            sid, ValidationFailed(f"Unknown event '{event}': send one of {known}", code="unknown_event")
+        )
+
+    def _admit(self, sid: str) -> ClientState | None:
+        """The client's state if this event fits its rate budget; ``None`` drops the event."""
+        state = self.clients.get(sid)
+        if state is None or state.bucket.take():
+            return state
+        now = time.monotonic()
+        if now - state.last_throttle_notice >= 1.0:
+            state.last_throttle_notice = now
+            error = RateLimitedError(
+                f"Too many events: at most {EVENT_RATE_PER_S:g} per second; extra events are dropped"
+            )
+            self.server.start_background_task(self._reply, sid, EV_ERROR, error_payload(error))
+        return None
+
+    async def _reply(self, sid: str, event: str, body: dict[str, Any]) -> dict[str, Any]:
+        # The client is connected here, so skip the Redis queue the manager would publish to.
+        await self.server.emit(event, body, to=sid, namespace=NAMESPACE, ignore_queue=True)
+        return body
+
+    async def _error(self, sid: str, exc: DeltaStreamError) -> dict[str, Any]:
+        return await self._reply(sid, EV_ERROR, error_payload(exc))

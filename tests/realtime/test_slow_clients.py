@@ -1,0 +1,90 @@
+"""A stalled client (raw Engine.IO websocket that stops reading) must not delay anyone else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from deltastream.core.bus import TOPIC_ENRICHED_CHAIN
+from tests.realtime.conftest import WAIT_S, ClientFactory, LiveServer, until
+from tests.realtime.factories import make_chain
+
+BIG_CHAIN_STRIKES = 400  # ~165 KB per chain_update: a few dozen fill the loopback socket buffers
+N_CHAINS = 100
+
+
+@contextlib.asynccontextmanager
+async def stalled_client(
+    srv: LiveServer, room: dict[str, Any]
+) -> AsyncIterator[tuple[ClientConnection, str]]:
+    """Handshake by hand, subscribe, then never read again; yields (websocket, socket.io sid)."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", srv.port))
+    raw.setblocking(False)
+    url = f"ws://127.0.0.1:{srv.port}/socket.io/?EIO=4&transport=websocket"
+    ws = await connect(url, sock=raw, max_queue=1, compression=None, ping_interval=None, open_timeout=WAIT_S)
+    try:
+        async with asyncio.timeout(WAIT_S):
+            assert str(await ws.recv()).startswith("0{")  # Engine.IO open
+            await ws.send("40")  # Socket.IO connect to "/"
+            ack = str(await ws.recv())
+            assert ack.startswith("40{"), ack
+            sid = json.loads(ack[2:])["sid"]
+            await ws.send("42" + json.dumps(["subscribe", room]))
+            while '"subscribed"' not in str(await ws.recv()):
+                pass
+        yield ws, sid
+    finally:
+        ws.transport.abort()
+
+
+def _backlog(srv: LiveServer, sid: str) -> int:
+    server = srv.realtime.server
+    eio_sid = server.manager.eio_sid_from_sid(sid, "/")
+    sock = server.eio.sockets.get(eio_sid) if eio_sid else None
+    return sock.queue.qsize() if sock is not None else -1
+
+
+async def test_a_stalled_client_does_not_delay_the_others(srv: LiveServer, connect: ClientFactory) -> None:
+    n_chains = N_CHAINS
+    async with stalled_client(srv, {"type": "chain", "symbol": "NIFTY"}) as (_, stalled_sid):
+        healthy = await connect(srv.url)
+        await healthy.call("subscribe", {"type": "chain", "symbol": "NIFTY"}, "subscribed")
+        backlog_seen = []
+        for i in range(n_chains):
+            await srv.publish(
+                TOPIC_ENRICHED_CHAIN, make_chain(n_strikes=BIG_CHAIN_STRIKES, spot_price=float(i))
+            )
+            await healthy.wait_for("chain_update", count=i + 1)  # delivered while the other is stuck
+            if i % 10 == 9:
+                backlog_seen.append(_backlog(srv, stalled_sid))
+        received = await healthy.wait_for("chain_update", count=n_chains)
+        assert [c["spot_price"] for c in received] == [float(i) for i in range(n_chains)]
+        # Once the socket buffers are full its queue grows with every broadcast; nobody waits on it.
+        assert backlog_seen[-1] > backlog_seen[len(backlog_seen) // 2] > 0, backlog_seen
+        assert stalled_sid in srv.realtime.gateway.clients  # under the limit: still connected
+
+
+async def test_a_client_past_the_backlog_limit_is_evicted(srv: LiveServer, connect: ClientFactory) -> None:
+    srv.realtime.broadcaster.max_backlog = 10
+    async with stalled_client(srv, {"type": "chain", "symbol": "NIFTY"}) as (_, stalled_sid):
+        healthy = await connect(srv.url)
+        await healthy.call("subscribe", {"type": "chain", "symbol": "NIFTY"}, "subscribed")
+        n_chains = N_CHAINS
+        for i in range(n_chains):
+            await srv.publish(
+                TOPIC_ENRICHED_CHAIN, make_chain(n_strikes=BIG_CHAIN_STRIKES, spot_price=float(i))
+            )
+            # The healthy client shares this event loop, so pace the feed to its reading speed.
+            await healthy.wait_for("chain_update", count=i + 1)
+        await until(lambda: stalled_sid not in srv.realtime.gateway.clients)
+        assert srv.realtime.broadcaster.evicted == 1
+        assert stalled_sid not in dict(srv.realtime.broadcaster.recipients(["chain:NIFTY"]))
+        assert healthy.client.get_sid() in srv.realtime.broadcaster.recipients(["chain:NIFTY"])
