@@ -5,13 +5,14 @@
 | `enriched:underlying`   | `underlying_update` | `general`, `product:{p}`                  |
 | `enriched:option_chain` | `chain_summary`     | `general`, `chain:{p}`                    |
 |                         | `chain_update`      | `chain:{p}`, `chain:{p}:{expiry}`         |
-| `enriched:ohlc`         | `ohlc_update`       | `general`, `product:{p}`                  |
+| `enriched:ohlc`         | `ohlc_update`       | `product:{p}`                             |
 | `enriched:surface`      | `surface_update`    | `product:{p}`, `chain:{p}`                |
 | `alerts:fired`          | `alert`             | `user:{user_id}`, else `general`          |
 
-Each row is one broadcast: a client in several of its rooms receives it once. Surfaces (one
-per product every few seconds, expiries x strikes) stay off `general`, which carries only the
-small, per-product events; the full chain likewise.
+Each row is one broadcast: a client in several of its rooms receives it once. `general` carries
+one small event per tick and per chain of every product, nothing more: candles are republished on
+every tick for each of the 1/5/15-minute windows (three times the tick rate), surfaces are
+expiries x strikes, and full chains are large, so those go only to the rooms that asked.
 """
 
 from __future__ import annotations
@@ -72,10 +73,10 @@ def broadcasts_for(message: Message) -> list[Broadcast]:
         return [Broadcast(EV_ALERT, (user_room(owner),) if owner else (ROOM_GENERAL,), message.raw())]
     if topic == TOPIC_ENRICHED_UNDERLYING:
         return [Broadcast(EV_UNDERLYING, _general_and(product), message.raw())]
-    if topic == TOPIC_ENRICHED_OHLC:
-        return [Broadcast(EV_OHLC, _general_and(product), message.raw())]
     if product is None:
         return []
+    if topic == TOPIC_ENRICHED_OHLC:
+        return [Broadcast(EV_OHLC, (product_room(product),), message.raw())]
     if topic == TOPIC_ENRICHED_SURFACE:
         return [Broadcast(EV_SURFACE, (product_room(product), chain_room(product)), message.raw())]
     if topic == TOPIC_ENRICHED_CHAIN:

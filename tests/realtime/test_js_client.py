@@ -1,0 +1,105 @@
+"""The official ``socket.io-client@4`` (Node) against ``run``: the real feed and pipeline, every role."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deltastream.app import create_app
+from deltastream.auth.service import issue_token
+from deltastream.realtime.schemas import CHAIN_SUMMARY_FIELDS
+from deltastream.settings import Settings
+from deltastream.wiring import ALL_ROLES
+from tests.realtime.conftest import serve
+
+SCRIPT = Path(__file__).parent / "js" / "peer_client.cjs"
+NODE_RUN_S = 60.0
+
+
+@pytest.fixture(scope="session")
+def js_client_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``node_modules`` with socket.io-client@4, installed once per session from the npm registry."""
+    npm = shutil.which("npm")
+    if shutil.which("node") is None or npm is None:
+        pytest.skip("node and npm are not installed: the official socket.io-client test needs them")
+    folder = tmp_path_factory.mktemp("socketio-client-js")
+    subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--silent", "socket.io-client@4"],
+        cwd=folder,
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    return folder / "node_modules"
+
+
+async def _run_peer(url: str, modules: Path, *args: str) -> dict[str, Any]:
+    node = shutil.which("node")
+    assert node is not None
+    proc = await asyncio.create_subprocess_exec(
+        node,
+        str(SCRIPT),
+        url,
+        *args,
+        env={**os.environ, "NODE_PATH": str(modules)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), NODE_RUN_S)
+    lines = out.decode().strip().splitlines()
+    assert lines, f"node printed nothing; stderr: {err.decode()[-2000:]}"
+    result: dict[str, Any] = json.loads(lines[-1])
+    result["returncode"] = proc.returncode
+    return result
+
+
+def _live(settings: Settings, **overrides: Any) -> Settings:
+    return settings.model_copy(
+        update={
+            "feed_products": ["NIFTY", "BANKNIFTY"],
+            "feed_expiries": 1,
+            "feed_strikes": 11,
+            "feed_chain_every": 1,
+            **overrides,
+        }
+    )
+
+
+async def test_official_js_client_gets_live_pushes_from_run(
+    settings: Settings, js_client_modules: Path
+) -> None:
+    async with serve(create_app(_live(settings), ALL_ROLES)) as srv:
+        result = await _run_peer(srv.url, js_client_modules)
+    assert result["returncode"] == 0, result
+    seen = result["seen"]
+    assert seen["connected"]["rooms"] == ["general"]
+    assert seen["products"] == {"products": ["NIFTY", "BANKNIFTY"]}
+    assert seen["subscribed:chain:NIFTY"]["room"] == "chain:NIFTY"
+    tick = seen["underlying_update"]
+    assert {"product", "price", "timestamp", "change", "change_pct", "processed_at"} <= tick.keys()
+    assert set(seen["chain_summary"]) == set(CHAIN_SUMMARY_FIELDS)
+    assert {"calls", "puts", "pcr_oi", "max_pain_strike", "expiry"} <= set(seen["chain_update"]["keys"])
+    assert seen["chain_update"]["calls"] == 11
+    assert result["transport"] == "websocket"  # upgraded from polling through the FastAPI mount
+
+
+async def test_official_js_client_connects_with_a_token_when_reads_are_private(
+    settings: Settings, js_client_modules: Path
+) -> None:
+    private = _live(settings, public_reads=False)
+    token, _ = issue_token(private, "js-user", "js@example.com", "access")
+    async with serve(create_app(private, ALL_ROLES)) as srv:
+        refused = await _run_peer(srv.url, js_client_modules)
+        allowed = await _run_peer(srv.url, js_client_modules, token)
+    assert refused["returncode"] == 2
+    assert refused["error"].startswith("Authentication required")
+    assert refused["data"] == {"code": "unauthorized"}
+    assert allowed["returncode"] == 0, allowed
+    assert allowed["seen"]["connected"]["rooms"] == ["general", "user:js-user"]
