@@ -18,16 +18,11 @@ from deltastream.analytics.schemas import (
 )
 from deltastream.api.dependencies import CacheDep, ProductDep, RepoDep, SettingsDep
 from deltastream.api.openapi import error_responses
-from deltastream.api.ratelimit import GROUP_DATA, rate_limit
 from deltastream.api.router import ExpiryQuery, TimeRangeDep
-from deltastream.auth.dependencies import ReadAccess
+from deltastream.auth.dependencies import DataReadAccess
 
-router = APIRouter(
-    prefix="/api/analytics", tags=["analytics"], dependencies=[rate_limit(GROUP_DATA), ReadAccess]
-)
-mobile_router = APIRouter(
-    prefix="/api/mobile", tags=["analytics"], dependencies=[rate_limit(GROUP_DATA), ReadAccess]
-)
+router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=[DataReadAccess])
+mobile_router = APIRouter(prefix="/api/mobile", tags=["analytics"], dependencies=[DataReadAccess])
 
 _ERRORS = error_responses(401, 404, 422, 429)
 _NEAREST = " Without `expiry`, the nearest live expiry is used and `expiry_source` is `nearest`."
@@ -131,7 +126,7 @@ async def get_oi_buildup(
     summary="ATM IV history, IV rank and IV percentile",
     description=(
         "The look-back is cut into `points` equal buckets and the last ATM IV of each is kept. IV rank is "
-        "(current − min)/(max − min)×100 and IV percentile the share of points below the current value, "
+        "(current − min)/(max − min)×100 and IV percentile the share of earlier points below the current value, "
         "both over those points. Without `expiry`, each point uses the nearest expiry live at that time."
     ),
     responses=_ERRORS,

@@ -136,7 +136,8 @@ class StrikeOi(BaseModel):
     call_oi_change: int | None = None
     put_oi_change: int | None = None
     call_buildup: str | None = Field(
-        default=None, description="long_buildup | short_buildup | short_covering | long_unwinding, or null"
+        default=None,
+        description="long_buildup | short_buildup | short_covering | long_unwinding | neutral, or null",
     )
     put_buildup: str | None = None
     call_volume: int | None = None
@@ -221,7 +222,7 @@ class IvResponse(BaseModel):
     lookback_hours: int
     current_iv: float | None = Field(description="Newest ATM IV (decimal)")
     iv_rank: float | None = Field(description="(current − min) / (max − min) × 100 over the look-back")
-    iv_percentile: float | None = Field(description="% of observations below the current IV")
+    iv_percentile: float | None = Field(description="% of the earlier observations below the current IV")
     min_iv: float | None
     max_iv: float | None
     observations: int

@@ -257,7 +257,8 @@ async def iv_stats(
     repo: Repository, product: str, expiry: str | None, lookback_hours: int, points: int
 ) -> dict[str, Any]:
     """ATM IV history sampled into ``points`` equal buckets over the look-back (the last stored
-    value of each bucket), with IV rank and IV percentile of the newest value over that sample.
+    value of each bucket), with IV rank and IV percentile (``quant.iv_rank``/``iv_percentile``)
+    of the newest value over that sample.
 
     Without ``expiry`` each point uses the nearest expiry live at that time (a rolling front-month
     series). Sampling bounds the work: ``points`` small indexed queries, whatever the data volume.
@@ -287,8 +288,8 @@ async def iv_stats(
         "expiry": expiry,
         "lookback_hours": lookback_hours,
         "current_iv": current,
-        "iv_rank": stats.iv_rank(values, current),
-        "iv_percentile": stats.iv_percentile(values, current),
+        "iv_rank": stats.iv_rank(values),
+        "iv_percentile": stats.iv_percentile(values),
         "min_iv": min(values) if values else None,
         "max_iv": max(values) if values else None,
         "observations": len(values),

@@ -14,27 +14,34 @@ from deltastream.storage import Repository
 from deltastream.wiring import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
-    """The runtime built by ``create_app`` (backends plus the started components)."""
+async def get_runtime(request: Request) -> Runtime:
+    """The runtime built by ``create_app`` (backends plus the started components).
+
+    Every dependency here is ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in
+    the thread pool, which costs a thread hop per request for a one-line attribute read.
+    """
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_repo(request: Request) -> Repository:
-    return get_runtime(request).repo
+async def get_repo(request: Request) -> Repository:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.repo
 
 
-def get_cache(request: Request) -> Cache:
-    return get_runtime(request).cache
+async def get_cache(request: Request) -> Cache:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.cache
 
 
-def get_bus(request: Request) -> EventBus:
-    return get_runtime(request).bus
+async def get_bus(request: Request) -> EventBus:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.bus
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -44,17 +51,18 @@ CacheDep = Annotated[Cache, Depends(get_cache)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
 
 
-def product_name(
-    product: Annotated[
-        str,
-        Path(
-            min_length=1,
-            max_length=32,
-            description="Product symbol, case-insensitive (NIFTY, BANKNIFTY, FINNIFTY, SENSEX, AAPL, TSLA, SPY, QQQ)",
-            examples=["NIFTY"],
-        ),
-    ],
-) -> str:
+ProductPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=32,
+        description="Product symbol, case-insensitive (NIFTY, BANKNIFTY, FINNIFTY, SENSEX, AAPL, TSLA, SPY, QQQ)",
+        examples=["NIFTY"],
+    ),
+]
+
+
+async def product_name(product: ProductPath) -> str:
     """The canonical (upper-case) product name; an unknown product is a 404 listing the known ones."""
     return get_product(product).name
 

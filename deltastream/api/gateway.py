@@ -63,11 +63,12 @@ def install_api(app: FastAPI, runtime: Runtime) -> None:
 
     settings = runtime.settings
     app.state.rate_limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
+    # Hot routes first: Starlette (and the metrics middleware) match routes in order.
     for router in (
-        auth_router,
         data_router,
         analytics_router,
         mobile_router,
+        auth_router,
         dead_letters_router,
         ops_router,
     ):

@@ -158,7 +158,7 @@ async def test_iv_rank_and_percentile_over_the_lookback(api: Api) -> None:
     assert body["current_iv"] == 0.16
     assert body["min_iv"] == 0.10 and body["max_iv"] == 0.20
     assert body["iv_rank"] == round((0.16 - 0.10) / (0.20 - 0.10) * 100, 2)
-    assert body["iv_percentile"] == round(3 / 6 * 100, 2)
+    assert body["iv_percentile"] == round(3 / 5 * 100, 2)
     assert body["observations"] == 6
     assert_envelope(await api.client.get("/api/analytics/iv/NIFTY", params={"points": 1}), 422)
     empty = (await api.client.get("/api/analytics/iv/TSLA")).json()

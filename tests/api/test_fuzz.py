@@ -2,8 +2,9 @@
 
 Checks: no 5xx, every status is documented, and every body, header and content type matches the
 schema. Bounded by ``DELTASTREAM_FUZZ_EXAMPLES`` per operation (small by default; ``make fuzz``
-runs 500). Rate limiting is off for the fuzz app; the store is seeded with real chains, ticks,
-candles and a surface so that the success paths are exercised, and requests carry an admin token.
+runs 500). Rate limiting is off for the fuzz app. The store holds what the real pipeline wrote
+during a short all-roles run (NIFTY, BANKNIFTY) plus factory-built SPY data, so the success
+paths are exercised; requests carry an admin token.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from schemathesis import checks
 
 from deltastream.app import create_app
 from deltastream.auth import service as auth
+from deltastream.core.deadletter import record_dead_letter
 from deltastream.settings import Settings
 from deltastream.storage.sqlite import SQLiteRepository
+from deltastream.wiring import ALL_ROLES, build_runtime
 from tests.api.factories import API_ONLY, live_expiries, make_candle, make_chain, make_surface, make_tick
 
 FUZZ_EXAMPLES = int(os.environ.get("DELTASTREAM_FUZZ_EXAMPLES", "12"))
@@ -35,21 +38,44 @@ CHECKS = [
 ]
 
 
+async def _run_pipeline(path: Path, seconds: float = 1.5) -> None:
+    """Fill the store with what the real pipeline writes: NIFTY and BANKNIFTY, all roles."""
+    settings = Settings(
+        env="test",
+        sqlite_path=path,
+        feed_seed=11,
+        feed_interval=0.05,
+        feed_products=["NIFTY", "BANKNIFTY"],
+        feed_expiries=2,
+        feed_chain_every=2,
+        surface_interval=0.3,
+        log_level="WARNING",
+    )
+    runtime = build_runtime(settings, ALL_ROLES)
+    await runtime.start()
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        await runtime.stop()
+
+
 async def _seed(path: Path) -> str:
+    """Pipeline output plus factory-built SPY data, a dead letter and the admin user."""
+    await _run_pipeline(path)
     repo = SQLiteRepository(path)
     await repo.start()
     try:
-        chains = []
-        for product in ("NIFTY", "SPY"):
-            for i, expiry in enumerate(live_expiries(product, 2)):
-                chain = make_chain(product, expiry, seed=i)
-                chains.append(chain)
-                await repo.upsert_chain(chain)
-            await repo.upsert_tick(make_tick(product))
-            await repo.upsert_candle(
-                make_candle(product, 5, chains[-1]["timestamp"].replace(second=0, microsecond=0))
-            )
-            await repo.upsert_surface(make_surface(product, chains[-2:]))
+        chains = [make_chain("SPY", expiry, seed=i) for i, expiry in enumerate(live_expiries("SPY", 2))]
+        for chain in chains:
+            await repo.upsert_chain(chain)
+        await repo.upsert_tick(make_tick("SPY"))
+        await repo.upsert_candle(
+            make_candle("SPY", 5, chains[-1]["timestamp"].replace(second=0, microsecond=0))
+        )
+        await repo.upsert_surface(make_surface("SPY", chains))
+        await record_dead_letter(
+            repo, source="feed", reason="validation", error="bad", payload={"x": 1}, topic="t"
+        )
         user = await repo.create_user(ADMIN, await auth.hash_password("fuzz-password-1"), "Fuzz")
         return str(user["id"])
     finally:
