@@ -149,6 +149,9 @@ def install_routes(app: Any, runtime: Runtime) -> None:
     if ROLE_API not in runtime.roles:
         return
     # --- routers (auth, data, analytics, dead letters ...) ---------------------------------
+    from deltastream.api import install_api
+
+    install_api(app, runtime)
     # --- Socket.IO ----------------------------------------------------------------------------
     from deltastream.realtime import mount_socketio
 
