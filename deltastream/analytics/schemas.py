@@ -124,8 +124,8 @@ class MaxPainResponse(BaseModel):
     spot_price: float
     distance_from_spot: float | None = Field(description="max_pain_strike − spot_price")
     distance_pct: float | None = Field(description="distance_from_spot / spot_price × 100")
-    total_call_oi: float | None
-    total_put_oi: float | None
+    total_call_oi: int | float | None
+    total_put_oi: int | float | None
     timestamp: datetime
 
 
@@ -154,8 +154,8 @@ class OiAnalysisResponse(BaseModel):
     atm_strike: float | None = None
     max_pain_strike: float | None = None
     pcr_oi: float | None = None
-    total_call_oi: float | None = None
-    total_put_oi: float | None = None
+    total_call_oi: int | float | None = None
+    total_put_oi: int | float | None = None
     total_call_oi_change: int = 0
     total_put_oi_change: int = 0
     timestamp: datetime

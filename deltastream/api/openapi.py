@@ -111,7 +111,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _envelope_for_validation_errors(schema: dict[str, Any]) -> None:
-    """FastAPI documents 422 as ``HTTPValidationError``; ours is the envelope, so say so everywhere."""
+    """FastAPI documents 422 as ``HTTPValidationError``; ours is the envelope, so say so everywhere,
+    and document the 400 FastAPI sends for an undecodable body on every operation with one."""
     ref = "#/components/schemas/ErrorEnvelope"
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     if "ErrorEnvelope" not in components:
@@ -121,10 +122,18 @@ def _envelope_for_validation_errors(schema: dict[str, Any]) -> None:
         components.update(components["ErrorEnvelope"].pop("$defs", {}))
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
-            response = operation.get("responses", {}).get("422") if isinstance(operation, dict) else None
-            content = (response or {}).get("content", {}).get("application/json", {})
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            content = responses.get("422", {}).get("content", {}).get("application/json", {})
             if content.get("schema", {}).get("$ref") == "#/components/schemas/HTTPValidationError":
                 content["schema"] = {"$ref": ref}
+            if "requestBody" in operation and "400" not in responses:
+                # A body that is not decodable JSON is a 400 from FastAPI before validation.
+                responses["400"] = {
+                    "description": "Body is not valid JSON",
+                    "content": {"application/json": {"schema": {"$ref": ref}}},
+                }
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
 
