@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import ORJSONResponse, RedirectResponse
 
 from deltastream import __version__
+from deltastream.api import install_metrics
 from deltastream.core.http import RequestContextMiddleware, install_error_handlers
 from deltastream.settings import Settings, get_settings
 from deltastream.wiring import ALL_ROLES, Runtime, build_runtime, install_routes
@@ -50,6 +51,7 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    install_metrics(app)
 
     @app.get("/health", tags=["ops"], summary="Liveness and backend checks")
     async def health(request: Request) -> dict[str, Any]:

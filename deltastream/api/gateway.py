@@ -49,11 +49,18 @@ async def metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-def install_api(app: FastAPI, runtime: Runtime) -> None:
-    """Mount the auth, data, analytics, mobile, admin and ops routes and the gateway middleware.
+def install_metrics(app: FastAPI) -> None:
+    """``/metrics`` and the HTTP instrumentation, for every role (Prometheus scrapes the worker and
+    the feed too: the pipeline's counters live in those processes). ``/metrics`` is not counted."""
+    app.include_router(ops_router)
+    Instrumentator(excluded_handlers=[METRICS_PATH], registry=REGISTRY).add(record_request).instrument(app)
 
-    Middleware order (outermost first): CORS, rate-limit headers, HTTP metrics, then the app's
-    request-ID middleware. ``/metrics`` is not counted in the HTTP metrics.
+
+def install_api(app: FastAPI, runtime: Runtime) -> None:
+    """Mount the auth, data, analytics, mobile and admin routes and the gateway middleware.
+
+    Middleware order (outermost first): CORS, rate-limit headers, then the app's own (HTTP
+    metrics from :func:`install_metrics`, request IDs).
     """
     from deltastream.analytics.router import mobile_router
     from deltastream.analytics.router import router as analytics_router
@@ -64,17 +71,9 @@ def install_api(app: FastAPI, runtime: Runtime) -> None:
     settings = runtime.settings
     app.state.rate_limiter = RateLimiter(settings) if settings.rate_limit_enabled else None
     # Hot routes first: Starlette (and the metrics middleware) match routes in order.
-    for router in (
-        data_router,
-        analytics_router,
-        mobile_router,
-        auth_router,
-        dead_letters_router,
-        ops_router,
-    ):
+    for router in (data_router, analytics_router, mobile_router, auth_router, dead_letters_router):
         app.include_router(router)
     install_openapi(app)
-    Instrumentator(excluded_handlers=[METRICS_PATH], registry=REGISTRY).add(record_request).instrument(app)
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(
         CORSMiddleware,
