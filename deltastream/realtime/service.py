@@ -94,17 +94,22 @@ class ClientState:
 def build_server(settings: Settings) -> socketio.AsyncServer:
     """An ASGI Socket.IO server. With Redis, an ``AsyncRedisManager`` on ``{prefix}socketio``
     lets any process (``external_emitter``) reach clients of every replica. Nothing connects
-    here: the manager opens Redis when :meth:`SocketGateway.start` initialises it."""
+    here: the manager opens Redis when :meth:`SocketGateway.start` initialises it.
+
+    Engine.IO's own CORS handling is off: the HTTP app's CORS middleware answers for
+    ``/socket.io/`` as for every route (two layers would send two ``Access-Control-Allow-Origin``
+    headers, which browsers reject), and :meth:`SocketGateway.on_connect` checks the ``Origin``
+    of every connection, WebSocket included, against ``settings.cors_origins``.
+    """
     manager: socketio.AsyncManager
     if settings.redis_url:
         manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_prefix + "socketio")
     else:
         manager = socketio.AsyncManager()
-    origins: str | list[str] = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
-        cors_allowed_origins=origins,
+        cors_allowed_origins=[],
         async_handlers=False,
         max_http_buffer_size=MAX_CLIENT_MESSAGE_BYTES,
         logger=False,
@@ -212,7 +217,18 @@ class SocketGateway:
                 f"Authentication failed: {exc.message}", {"code": exc.code}
             ) from None
 
+    def _check_origin(self, environ: dict[str, Any]) -> None:
+        """Browsers send ``Origin``; a page from an origin outside ``cors_origins`` may not
+        connect (CORS does not cover WebSockets). Clients without the header are not browsers."""
+        origin = environ.get("HTTP_ORIGIN")
+        allowed = self.settings.cors_origins
+        if origin and "*" not in allowed and origin not in allowed:
+            raise socketio.exceptions.ConnectionRefusedError(
+                f"Origin {origin} is not allowed (DELTASTREAM_CORS_ORIGINS)", {"code": "origin_not_allowed"}
+            )
+
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        self._check_origin(environ)
         claims = self._claims(auth)
         user_id = str(claims["sub"]) if claims else None
         rooms = [ROOM_GENERAL] + ([user_room(user_id)] if user_id else [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from unittest import mock
 
+import httpx
 import pytest
 import socketio
 
@@ -11,6 +12,7 @@ from deltastream.auth.service import issue_token
 from deltastream.core.bus import TOPIC_ENRICHED_UNDERLYING
 from deltastream.core.metrics import SOCKET_CLIENTS, SOCKET_EMITS_TOTAL
 from deltastream.realtime import fanout
+from deltastream.realtime.component import RealtimeComponent
 from deltastream.realtime.service import EVENT_BURST
 from tests.realtime.conftest import WAIT_S, ClientFactory, LiveServer, until
 from tests.realtime.factories import make_tick
@@ -87,13 +89,15 @@ async def test_a_spamming_client_is_throttled_without_hurting_others(
     assert spammer.client.connected
 
 
-async def _refusal(url: str, auth: object) -> dict:
+async def _refusal(url: str, auth: object, headers: dict[str, str] | None = None) -> dict:
     """Connect expecting a refusal; returns the ``connect_error`` payload the server sent."""
     client = socketio.AsyncClient(reconnection=False)
     errors: list[dict] = []
     client.on("connect_error", errors.append)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await client.connect(url, auth=auth, transports=["websocket"], wait_timeout=WAIT_S)
+        await client.connect(
+            url, auth=auth, headers=headers or {}, transports=["websocket"], wait_timeout=WAIT_S
+        )
     (error,) = errors
     return error
 
@@ -147,3 +151,28 @@ async def test_each_broadcast_is_encoded_once_whatever_the_audience(
             await client.wait_for("underlying_update", count=3)
     assert encoder.call_count == 3
     assert all([t["tick_id"] for t in c.of("underlying_update")] == [1, 2, 3] for c in clients)
+
+
+async def test_cors_answers_once_and_foreign_origins_cannot_connect(live_app, connect: ClientFactory) -> None:
+    async with live_app(cors_origins=["http://app.example"]) as srv:
+        async with httpx.AsyncClient(base_url=srv.url) as http:
+            handshake = await http.get(
+                "/socket.io/",
+                params={"EIO": "4", "transport": "polling"},
+                headers={"Origin": "http://app.example"},
+            )
+        foreign = await _refusal(srv.url, None, headers={"Origin": "http://evil.example"})
+        allowed = await connect(srv.url)
+    assert handshake.headers.get_list("access-control-allow-origin") == ["http://app.example"]
+    assert foreign["data"] == {"code": "origin_not_allowed"}
+    assert "http://evil.example" in foreign["message"]
+    assert allowed.of("connected")[0]["rooms"] == ["general"]
+
+
+def test_building_the_server_connects_nothing(settings) -> None:
+    dead = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0", "redis_prefix": "x:"})
+    component = RealtimeComponent(dead)
+    manager = component.server.manager
+    assert isinstance(manager, socketio.AsyncRedisManager)
+    assert manager.channel == "x:socketio"
+    assert manager.redis is None and not manager.connected
