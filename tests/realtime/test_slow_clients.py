@@ -6,17 +6,17 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
 from deltastream.core.bus import TOPIC_ENRICHED_CHAIN
-from tests.realtime.conftest import WAIT_S, ClientFactory, LiveServer, until
+from tests.realtime.conftest import WAIT_S, ClientFactory, LiveServer, Recorder, until
 from tests.realtime.factories import make_chain
 
 BIG_CHAIN_STRIKES = 400  # ~165 KB per chain_update: a few dozen fill the loopback socket buffers
-N_CHAINS = 100
+MAX_CHAINS = 2_000
 
 
 @contextlib.asynccontextmanager
@@ -52,23 +52,41 @@ def _backlog(srv: LiveServer, sid: str) -> int:
     return sock.queue.qsize() if sock is not None else -1
 
 
+async def _feed_until(
+    srv: LiveServer, healthy: Recorder, done: Callable[[], bool], *, start: int = 0, extra: int = 0
+) -> int:
+    """Publish big chains, each read by ``healthy`` before the next (it shares this event loop),
+    until ``done()`` (whatever the host's socket buffer sizes), then ``extra`` more. ``start`` is
+    how many were published before; returns the running total."""
+    published = start
+    while published < MAX_CHAINS and not done():
+        await _one_chain(srv, healthy, published)
+        published += 1
+    assert done(), f"still not done after {MAX_CHAINS} chains"
+    for _ in range(extra):
+        await _one_chain(srv, healthy, published)
+        published += 1
+    return published
+
+
+async def _one_chain(srv: LiveServer, healthy: Recorder, i: int) -> None:
+    await srv.publish(TOPIC_ENRICHED_CHAIN, make_chain(n_strikes=BIG_CHAIN_STRIKES, spot_price=float(i)))
+    await healthy.wait_for("chain_update", count=i + 1)  # delivered while the other is stuck
+
+
 async def test_a_stalled_client_does_not_delay_the_others(srv: LiveServer, connect: ClientFactory) -> None:
-    n_chains = N_CHAINS
     async with stalled_client(srv, {"type": "chain", "symbol": "NIFTY"}) as (_, stalled_sid):
         healthy = await connect(srv.url)
         await healthy.call("subscribe", {"type": "chain", "symbol": "NIFTY"}, "subscribed")
-        backlog_seen = []
-        for i in range(n_chains):
-            await srv.publish(
-                TOPIC_ENRICHED_CHAIN, make_chain(n_strikes=BIG_CHAIN_STRIKES, spot_price=float(i))
-            )
-            await healthy.wait_for("chain_update", count=i + 1)  # delivered while the other is stuck
-            if i % 10 == 9:
-                backlog_seen.append(_backlog(srv, stalled_sid))
-        received = await healthy.wait_for("chain_update", count=n_chains)
-        assert [c["spot_price"] for c in received] == [float(i) for i in range(n_chains)]
-        # Once the socket buffers are full its queue grows with every broadcast; nobody waits on it.
-        assert backlog_seen[-1] > backlog_seen[len(backlog_seen) // 2] > 0, backlog_seen
+        # One chain queues two packets (summary + update) that a live writer takes at once; more
+        # than two waiting means its writer is stuck on the full socket.
+        published = await _feed_until(srv, healthy, lambda: _backlog(srv, stalled_sid) > 4)
+        stuck_at = _backlog(srv, stalled_sid)
+        published = await _feed_until(srv, healthy, lambda: True, start=published, extra=20)
+        # Each chain adds chain_summary + chain_update to the stalled queue; nobody waits on it.
+        assert _backlog(srv, stalled_sid) >= stuck_at + 20
+        received = healthy.of("chain_update")
+        assert [c["spot_price"] for c in received] == [float(i) for i in range(published)]
         assert stalled_sid in srv.realtime.gateway.clients  # under the limit: still connected
 
 
@@ -77,14 +95,8 @@ async def test_a_client_past_the_backlog_limit_is_evicted(srv: LiveServer, conne
     async with stalled_client(srv, {"type": "chain", "symbol": "NIFTY"}) as (_, stalled_sid):
         healthy = await connect(srv.url)
         await healthy.call("subscribe", {"type": "chain", "symbol": "NIFTY"}, "subscribed")
-        n_chains = N_CHAINS
-        for i in range(n_chains):
-            await srv.publish(
-                TOPIC_ENRICHED_CHAIN, make_chain(n_strikes=BIG_CHAIN_STRIKES, spot_price=float(i))
-            )
-            # The healthy client shares this event loop, so pace the feed to its reading speed.
-            await healthy.wait_for("chain_update", count=i + 1)
+        await _feed_until(srv, healthy, lambda: srv.realtime.broadcaster.evicted > 0, extra=5)
         await until(lambda: stalled_sid not in srv.realtime.gateway.clients)
         assert srv.realtime.broadcaster.evicted == 1
-        assert stalled_sid not in dict(srv.realtime.broadcaster.recipients(["chain:NIFTY"]))
+        assert stalled_sid not in srv.realtime.broadcaster.recipients(["chain:NIFTY"])
         assert healthy.client.get_sid() in srv.realtime.broadcaster.recipients(["chain:NIFTY"])
