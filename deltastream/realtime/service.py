@@ -15,6 +15,8 @@ client's own connection task (``async_handlers=False``), so a flood costs its se
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -174,10 +176,8 @@ class SocketGateway:
         listener = getattr(manager, "thread", None)
         if listener is not None:
             listener.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await listener
-            except BaseException:
-                pass
         for conn in (getattr(manager, "pubsub", None), getattr(manager, "redis", None)):
             if conn is not None:
                 try:
