@@ -95,10 +95,17 @@ class ReclaimingStreamBroker(RedisStreamBroker):
     ms, and a consumer group lost with a restarted Redis is declared again.
     """
 
+    stopping = False
+    """Set by :meth:`request_stop`: ``listen`` returns after its current read (at most
+    ``xread_block`` ms), so a worker stops without cancelling a blocked Redis read."""
+
+    def request_stop(self) -> None:
+        self.stopping = True
+
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         last_reclaim = 0.0
         async with Redis(connection_pool=self.connection_pool) as conn:
-            while True:
+            while not self.stopping:
                 try:
                     fetched = await conn.xreadgroup(
                         self.consumer_group_name,
@@ -128,7 +135,7 @@ class ReclaimingStreamBroker(RedisStreamBroker):
                     count=self.unacknowledged_batch_size,
                 )
                 for msg_id, fields in claimed:
-                    if fields:  # entries trimmed from the stream come back empty
+                    if fields and not self.stopping:  # entries trimmed from the stream come back empty
                         log.info("task_reclaimed", message_id=_text(msg_id), consumer=self.consumer_name)
                         yield self._ackable(msg_id, fields)
 
@@ -140,11 +147,16 @@ class ReclaimingStreamBroker(RedisStreamBroker):
         the stream holds only queued and in-flight tasks (its memory follows the backlog)."""
 
         async def _ack() -> None:
-            async with Redis(connection_pool=self.connection_pool) as conn:
-                pipe = conn.pipeline(transaction=True)
-                pipe.xack(self.queue_name, self.consumer_group_name, msg_id)
-                pipe.xdel(self.queue_name, msg_id)
-                await pipe.execute()
+            try:
+                async with Redis(connection_pool=self.connection_pool) as conn:
+                    pipe = conn.pipeline(transaction=True)
+                    pipe.xack(self.queue_name, self.consumer_group_name, msg_id)
+                    pipe.xdel(self.queue_name, msg_id)
+                    await pipe.execute()
+            except (RedisConnectionError, RedisTimeoutError, ResponseError) as exc:
+                # Unacknowledged, the task is redelivered after the idle timeout (if the stream
+                # survived); its writes are idempotent, so that costs only the rerun.
+                log.warning("task_ack_failed", message_id=_text(msg_id), error=repr(exc))
 
         return _ack
 

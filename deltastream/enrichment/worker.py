@@ -41,21 +41,27 @@ class EnrichmentWorker:
         self._runtime: Any = None
         self._queue: TaskQueue | None = None
         self._finish = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, runtime: Any) -> None:
         self._runtime = runtime
         self._finish = asyncio.Event()
+        self._stopping = False
         self._queue = await acquire_queue(runtime, worker=True)
         if isinstance(self._queue.broker, ReclaimingStreamBroker):
             self._task = runtime.spawn(self._receive_forever(self._queue.broker), "enrichment-receiver")
 
     async def stop(self) -> None:
-        self._finish.set()
+        """Stop taking tasks, let the running ones finish (up to a grace period), then release."""
+        self._stopping = True
         if self._task is not None:
+            if self._queue is not None and isinstance(self._queue.broker, ReclaimingStreamBroker):
+                self._queue.broker.request_stop()
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), _STOP_GRACE_S)
             except TimeoutError:
+                self._finish.set()  # the receiver's own (cancelling) shutdown, as a last resort
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
@@ -67,7 +73,7 @@ class EnrichmentWorker:
     async def _receive_forever(self, broker: ReclaimingStreamBroker) -> None:
         """Run the receiver until stopped; restart it with backoff if the broker connection fails."""
         delay = _RESTART_MIN_S
-        while not self._finish.is_set():
+        while not self._stopping:
             receiver = Receiver(
                 broker,
                 run_startup=False,
@@ -80,6 +86,5 @@ class EnrichmentWorker:
             except Exception as exc:
                 self.restarts += 1
                 log.warning("task_receiver_restarting", error=repr(exc)[:300], in_s=delay)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._finish.wait(), delay)
+                await asyncio.sleep(delay)
                 delay = min(delay * 2, _RESTART_MAX_S)

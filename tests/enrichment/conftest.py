@@ -79,3 +79,15 @@ async def drain(sub: Any, quiet_s: float = 0.3) -> list[Any]:
             out.append(await sub.get(timeout=quiet_s))
         except TimeoutError:
             return out
+
+
+@pytest.fixture(params=["embedded", "redis"])
+async def any_runtime(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Runtime]:
+    """Dispatcher + worker, embedded or over the shared Redis (bus, cache and task stream)."""
+    chosen = settings if request.param == "embedded" else request.getfixturevalue("redis_settings")
+    rt = make_runtime(chosen)
+    await rt.start()
+    try:
+        yield rt
+    finally:
+        await rt.stop()

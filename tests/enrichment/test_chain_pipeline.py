@@ -13,7 +13,10 @@ from tests.enrichment.conftest import drain, wait_until
 from tests.enrichment.factories import T0, make_chain
 
 
-async def test_the_same_chain_delivered_three_times_is_stored_and_published_once(runtime: Runtime) -> None:
+async def test_the_same_chain_delivered_three_times_is_stored_and_published_once(
+    any_runtime: Runtime,
+) -> None:
+    runtime = any_runtime
     sub = await runtime.bus.subscribe(TOPIC_ENRICHED_CHAIN)
     chain = make_chain("NIFTY")
     for _ in range(3):

@@ -65,8 +65,9 @@ async def _has_dead_letters(runtime: Runtime, count: int) -> bool:
 
 
 async def test_a_failing_task_is_retried_then_dead_lettered_then_replayed(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    any_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    runtime = any_runtime
     calls: list[str] = []
     real = service.process_tick
 
