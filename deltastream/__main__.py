@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 from typing import Annotated
 
 import typer
@@ -12,7 +11,7 @@ from deltastream import __version__
 from deltastream.cli_common import load_settings, require_redis
 from deltastream.core.logging import configure_logging
 from deltastream.settings import Settings
-from deltastream.wiring import ALL_ROLES, ROLE_API, ROLE_FEED, ROLE_WORKER, build_runtime
+from deltastream.wiring import ALL_ROLES, ROLE_API, ROLE_FEED, ROLE_WORKER
 
 cli = typer.Typer(
     name="deltastream",
@@ -26,40 +25,39 @@ HostOpt = Annotated[str | None, typer.Option(help="bind address (default DELTAST
 PortOpt = Annotated[int | None, typer.Option(help="port (default DELTASTREAM_PORT)")]
 
 
+# Split roles on one host get distinct default ports, unless DELTASTREAM_PORT (or --port) is set
+# explicitly, as containers do: there every role serves on that port.
+_ROLE_PORT_OFFSET = {ROLE_FEED: 1, ROLE_WORKER: 2}
+
+
 def _serve(settings: Settings, roles: frozenset[str], host: str | None, port: int | None) -> None:
+    """Serve ``roles`` with uvicorn. Every role serves /health, /ready and /metrics; only the API
+    role adds the REST routes and Socket.IO."""
+    import gc
+
     import uvicorn
 
     from deltastream.app import create_app
 
+    # Fewer, cheaper collections: full GCs otherwise pause fan-out to many sockets for 100+ ms
+    # (measured in bench/bench_realtime.py).
+    gc.set_threshold(100_000, 50, 1000)
     configure_logging(settings.log_level, settings.log_format, role="+".join(sorted(roles)))
+    if port is None and "port" in settings.model_fields_set:
+        port = settings.port
+    if port is None:
+        offset = 0 if ROLE_API in roles else max(_ROLE_PORT_OFFSET.get(r, 0) for r in roles)
+        port = settings.port + offset
     app = create_app(settings, roles)
     uvicorn.run(
         app,
         host=host or settings.host,
-        port=port or settings.port,
+        port=port,
         log_config=None,
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
-
-
-async def _run_headless(settings: Settings, roles: frozenset[str]) -> None:
-    runtime = build_runtime(settings, roles)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await runtime.start()
-    try:
-        await stop.wait()
-    finally:
-        await runtime.stop()
-
-
-def _headless(settings: Settings, roles: frozenset[str]) -> None:
-    configure_logging(settings.log_level, settings.log_format, role="+".join(sorted(roles)))
-    asyncio.run(_run_headless(settings, roles))
 
 
 @cli.command()
@@ -77,19 +75,20 @@ def run_api(host: HostOpt = None, port: PortOpt = None) -> None:
 
 
 @cli.command("run-worker")
-def run_worker() -> None:
-    """The enrichment worker only (taskiq over Redis streams)."""
+def run_worker(host: HostOpt = None, port: PortOpt = None) -> None:
+    """The enrichment worker only (taskiq over Redis streams); ops endpoints on DELTASTREAM_PORT+2."""
     settings = load_settings()
     require_redis(settings, "run-worker")
-    _headless(settings, frozenset({ROLE_WORKER}))
+    _serve(settings, frozenset({ROLE_WORKER}), host, port)
 
 
 @cli.command("run-feed")
-def run_feed() -> None:
-    """The market feed only (simulator or replay), publishing on the Redis bus."""
+def run_feed(host: HostOpt = None, port: PortOpt = None) -> None:
+    """The market feed and enrichment dispatcher, publishing on the Redis bus; ops endpoints on
+    DELTASTREAM_PORT+1."""
     settings = load_settings()
     require_redis(settings, "run-feed")
-    _headless(settings, frozenset({ROLE_FEED}))
+    _serve(settings, frozenset({ROLE_FEED}), host, port)
 
 
 @cli.command()

@@ -63,12 +63,17 @@ class Runtime:
         raise KeyError(name)
 
     async def start(self) -> None:
-        await self.repo.start()
-        await self.cache.start()
-        await self.bus.start()
-        for comp in self.components:
-            await comp.start(self)
-            log.info("component_started", component=comp.name, roles=sorted(self.roles))
+        """Start backends, then components; on any failure stop what started and re-raise."""
+        try:
+            await self.repo.start()
+            await self.cache.start()
+            await self.bus.start()
+            for comp in self.components:
+                await comp.start(self)
+                log.info("component_started", component=comp.name, roles=sorted(self.roles))
+        except BaseException:
+            await self.stop()
+            raise
         self.ready = True
 
     async def stop(self) -> None:

@@ -1,6 +1,8 @@
 """JSON helpers on orjson: one place that decides how datetimes and NumPy values are encoded.
 
-Datetimes are serialised as ISO-8601 UTC with a ``Z`` suffix (SPEC.md §6). NaN becomes ``null``.
+UTC (and naive) datetimes are serialised as ISO-8601 with a ``Z`` suffix (SPEC.md §6); every
+datetime entering the system goes through :func:`parse_ts`, which converts it to UTC, so other
+offsets never reach the wire. NaN becomes ``null``.
 """
 
 from __future__ import annotations
