@@ -11,11 +11,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import ORJSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from deltastream import __version__
 from deltastream.api import install_metrics
-from deltastream.core.http import RequestContextMiddleware, install_error_handlers
+from deltastream.core.http import JsonResponse, RequestContextMiddleware, install_error_handlers
 from deltastream.settings import Settings, get_settings
 from deltastream.wiring import ALL_ROLES, Runtime, build_runtime, install_routes
 
@@ -42,7 +42,7 @@ def create_app(
         title="DeltaStream",
         version=__version__,
         summary="Real-time option analytics: chains, PCR, max pain, IV, Greeks and volatility surfaces.",
-        default_response_class=ORJSONResponse,
+        default_response_class=JsonResponse,
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/openapi.json",
@@ -70,17 +70,17 @@ def create_app(
         summary="Readiness: 503 until migrations are applied and the backends answer",
         responses={503: {"description": "Not ready"}},
     )
-    async def ready(request: Request) -> ORJSONResponse:
+    async def ready(request: Request) -> JsonResponse:
         runtime: Runtime = request.app.state.runtime
         checks = await _checks(runtime)
         ok = runtime.ready and all(v == "ok" for v in checks.values())
         body = {"ready": ok, "checks": checks}
         if not ok:
-            return ORJSONResponse(
+            return JsonResponse(
                 {"error": {"code": "not_ready", "message": "Service is not ready", "details": body}},
                 status_code=503,
             )
-        return ORJSONResponse(body)
+        return JsonResponse(body)
 
     @app.get("/api/docs", include_in_schema=False)
     async def seed_docs() -> RedirectResponse:

@@ -9,13 +9,21 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from deltastream.core import jsonx
 from deltastream.core.errors import DeltaStreamError, error_envelope
 
 log = structlog.get_logger(service="http")
+
+class JsonResponse(JSONResponse):
+    """JSON through :mod:`deltastream.core.jsonx` (orjson; UTC ``Z`` datetimes, NaN as null)."""
+
+    def render(self, content: object) -> bytes:
+        return jsonx.dumps(content)
+
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -34,16 +42,16 @@ _STATUS_CODES = {
 }
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> ORJSONResponse:
-    return ORJSONResponse(body, status_code=status, headers=headers)
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JsonResponse:
+    return JsonResponse(body, status_code=status, headers=headers)
 
 
-async def _ds_error(_: Request, exc: Exception) -> ORJSONResponse:
+async def _ds_error(_: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, DeltaStreamError)
     return _json(exc.status_code, exc.envelope(), exc.headers)
 
 
-async def _http_error(_: Request, exc: Exception) -> ORJSONResponse:
+async def _http_error(_: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
@@ -59,7 +67,7 @@ def _clean(errors: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-async def _validation_error(_: Request, exc: Exception) -> ORJSONResponse:
+async def _validation_error(_: Request, exc: Exception) -> JsonResponse:
     assert isinstance(exc, RequestValidationError)
     details = _clean(list(exc.errors()))
     first = details[0] if details else {"loc": [], "msg": "invalid request"}
@@ -68,7 +76,7 @@ async def _validation_error(_: Request, exc: Exception) -> ORJSONResponse:
     return _json(422, error_envelope("validation_error", message, details))
 
 
-async def _unhandled(request: Request, exc: Exception) -> ORJSONResponse:
+async def _unhandled(request: Request, exc: Exception) -> JsonResponse:
     log.exception("unhandled_error", path=request.url.path, error=repr(exc))
     return _json(500, error_envelope("internal_error", "Internal server error", None))
 
