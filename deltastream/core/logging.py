@@ -31,11 +31,14 @@ def configure_logging(level: str = "INFO", fmt: str = "json", role: str | None =
             event = proc(logger, method, event)
         return event
 
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
             _ship,
@@ -45,7 +48,17 @@ def configure_logging(level: str = "INFO", fmt: str = "json", role: str | None =
         logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=level_no, stream=sys.stdout, format="%(message)s", force=True)
+    # Records from the standard library (uvicorn, taskiq, aiosqlite ...) get the same format.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder()],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level_no)
     if role:
         structlog.contextvars.bind_contextvars(role=role)
 
