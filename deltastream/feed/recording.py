@@ -57,29 +57,13 @@ QUOTE_COLUMNS = (
     "rho",
     "iv",
 )
+# One header for both row kinds: record_type, the tick columns, then each quote column once.
 CSV_COLUMNS = (
     "record_type",
-    "timestamp",
-    "product",
-    "price",
-    "tick_id",
-    "volume",
+    *TICK_COLUMNS,
     "expiry",
     "spot_price",
-    "symbol",
-    "option_type",
-    "strike",
-    "bid",
-    "ask",
-    "last",
-    "open_interest",
-    "oi_change",
-    "delta",
-    "gamma",
-    "vega",
-    "theta",
-    "rho",
-    "iv",
+    *(c for c in QUOTE_COLUMNS if c not in TICK_COLUMNS),
 )
 
 
