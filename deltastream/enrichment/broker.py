@@ -124,7 +124,7 @@ class ReclaimingStreamBroker(RedisStreamBroker):
         async with Redis(connection_pool=self.connection_pool) as conn:
             while not self.stopping:
                 try:
-                    fetched = await conn.xreadgroup(
+                    fetched: Any = await conn.xreadgroup(
                         self.consumer_group_name,
                         self.consumer_name,
                         {self.queue_name: ">"},
@@ -144,14 +144,14 @@ class ReclaimingStreamBroker(RedisStreamBroker):
                 if time.monotonic() - last_reclaim < _RECLAIM_EVERY_S:
                     continue
                 last_reclaim = time.monotonic()
-                _cursor, claimed, *_deleted = await conn.xautoclaim(
+                reclaimed: Any = await conn.xautoclaim(
                     name=self.queue_name,
                     groupname=self.consumer_group_name,
                     consumername=self.consumer_name,
                     min_idle_time=self.idle_timeout,
                     count=self.unacknowledged_batch_size,
                 )
-                for msg_id, fields in claimed:
+                for msg_id, fields in reclaimed[1]:
                     if fields and not self.stopping:  # entries trimmed from the stream come back empty
                         log.info("task_reclaimed", message_id=_text(msg_id), consumer=self.consumer_name)
                         yield self._ackable(msg_id, fields)

@@ -111,7 +111,7 @@ def enrich_chains(items: Sequence[ChainInput], *, processed_at: datetime) -> lis
     return out
 
 
-def _column(values: Sequence[Any]) -> np.ndarray:
+def _column(values: Sequence[Any] | np.ndarray) -> np.ndarray:
     """A per-chain scalar as a ``(C, 1, 1)`` array, broadcasting over sides and strikes."""
     return np.asarray(values, dtype=np.float64)[:, None, None]
 
@@ -150,7 +150,9 @@ def _enrich_group(
 
     oi_change, price_change = _changes(items, strikes, oi, last)
     greeks["price_change"] = price_change
-    fields = {name: _listed(greeks[name], decimals) for name, decimals in _ROUNDING.items()}
+    fields: dict[str, list[Any]] = {
+        name: _listed(greeks[name], decimals) for name, decimals in _ROUNDING.items()
+    }
     fields["oi_change"] = [None if v != v else int(v) for v in oi_change.ravel().tolist()]
     fields["buildup"] = quant.buildup(price_change, oi_change).ravel().tolist()
     totals_oi, totals_volume = oi.sum(axis=2), volume.sum(axis=2)

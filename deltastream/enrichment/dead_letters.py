@@ -54,7 +54,8 @@ async def replay_dead_letter(runtime: Any, dead_letter_id: str) -> dict[str, Any
             details={"replayed_at": record["replayed_at"]},
         )
     task, topic, payload = record.get("task"), record.get("topic"), record.get("payload")
-    accepted, new_ids = True, ()
+    accepted = True
+    new_ids: tuple[str, ...] = ()
     if task:
         if task not in keys.TASK_NAMES or not isinstance(payload, dict):
             raise ValidationFailed(

@@ -1,10 +1,15 @@
 """Enrichment use cases: each takes validated JSON-safe input, stores, caches, then publishes.
 
 Order within every use case: compute → store (idempotent upsert) → cache → publish. Nothing is
-cached or published for a record whose key was already stored, so a redelivered message is a
+cached or published for a tick or chain whose key was already stored (candles deduplicate on
+their last tick time, see :mod:`~deltastream.enrichment.ohlc`), so a redelivered message is a
 no-op downstream too. A record older than the one already cached as "latest" is stored (and
 counted) but neither overwrites the latest keys nor is published, so realtime clients never see
 time run backwards after a retry.
+
+Publishing is therefore at most once per key: if a task fails after its upsert (the cache is
+unreachable, say), its retry finds the key stored and publishes nothing. The next tick or chain
+of the same product refreshes the cache and the subscribers.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ def _lag_s(event_ts: datetime) -> float:
 async def _newer_is_cached(pipeline: Pipeline, key: str, ts: datetime) -> bool:
     """True if the cached record under ``key`` has a timestamp after ``ts``."""
     cached = await pipeline.cache.get(key)
-    return bool(cached) and parse_ts(cached["timestamp"]) > ts
+    return cached is not None and parse_ts(cached["timestamp"]) > ts
 
 
 async def session_open(pipeline: Pipeline, product: str, price: float, ts: datetime) -> float:
