@@ -101,31 +101,29 @@ ComponentFactory = Callable[[Settings], Component]
 def component_factories(roles: frozenset[str]) -> list[ComponentFactory]:
     """The components each role needs, in start order. Contexts register here explicitly."""
     factories: list[ComponentFactory] = []
-    # --- storage: retention purge, for the roles that write (feed, worker) ------------------
+    # Storage: retention purge, for the roles that write (feed, worker).
     if roles & {ROLE_FEED, ROLE_WORKER}:
         from deltastream.storage.retention import RetentionComponent
 
         factories.append(RetentionComponent)
     # Start order matters: consumers before producers, so nothing published at start-up is lost.
-    # --- worker role: enrichment task executor -------------------------------------------
+    # Worker role: enrichment task executor.
     if ROLE_WORKER in roles:
         from deltastream.enrichment.worker import EnrichmentWorker
 
         factories.append(EnrichmentWorker)
-    # --- api role: realtime bridge, analytics ---------------------------------------------
+    # API role: the realtime bridge (bus -> Socket.IO rooms).
     if ROLE_API in roles:
         from deltastream.realtime.component import RealtimeComponent
 
         factories.append(RealtimeComponent)
-    # --- feed role: enrichment dispatcher (bus -> tasks), then the feed itself -------------
+    # Feed role: enrichment dispatcher (bus -> tasks), then the feed itself.
     if ROLE_FEED in roles:
         from deltastream.enrichment.dispatcher import EnrichmentDispatcher
-
-        factories.append(EnrichmentDispatcher)  # exactly one per deployment (see its docstring)
-    if ROLE_FEED in roles:
         from deltastream.feed.component import FeedComponent
 
-        factories.append(FeedComponent)
+        # Exactly one dispatcher per deployment (see its docstring); it starts before the feed.
+        factories.extend([EnrichmentDispatcher, FeedComponent])
     return factories
 
 
@@ -153,11 +151,11 @@ def install_routes(app: Any, runtime: Runtime) -> None:
     """Mount each context's HTTP router and the Socket.IO app for the API role."""
     if ROLE_API not in runtime.roles:
         return
-    # --- routers (auth, data, analytics, dead letters ...) ---------------------------------
+    # Routers (auth, data, analytics, dead letters ...).
     from deltastream.api import install_api
 
     install_api(app, runtime)
-    # --- Socket.IO ----------------------------------------------------------------------------
+    # Socket.IO.
     from deltastream.realtime import mount_socketio
 
     mount_socketio(app, runtime.component("realtime"))
@@ -165,11 +163,11 @@ def install_routes(app: Any, runtime: Runtime) -> None:
 
 def register_cli(cli: Any) -> None:
     """Let contexts add their own verbs (record, replay, dead-letters ...)."""
-    # --- feed: record, replay ---------------------------------------------------------------
+    # Feed: record, replay.
     from deltastream.feed.cli import register as register_feed_cli
 
     register_feed_cli(cli)
-    # --- enrichment: dead-letters ---------------------------------------------------------------
+    # Enrichment: dead-letters.
     from deltastream.enrichment.cli import register_cli as register_enrichment_cli
 
     register_enrichment_cli(cli)
