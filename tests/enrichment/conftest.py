@@ -71,14 +71,17 @@ def redis_settings(settings: Settings, redis_url: str, redis_prefix: str) -> Ite
     _delete_prefixed(redis_url, redis_prefix)
 
 
-async def drain(sub: Any, quiet_s: float = 0.3) -> list[Any]:
-    """Every message a subscription received until it stays quiet for ``quiet_s``."""
+async def drain(sub: Any, quiet_s: float = 0.3, max_s: float = 10.0) -> list[Any]:
+    """Every message a subscription received until it stays quiet for ``quiet_s``, reading for
+    at most ``max_s`` (a live feed is never quiet)."""
     out = []
-    while True:
+    deadline = time.monotonic() + max_s
+    while time.monotonic() < deadline:
         try:
             out.append(await sub.get(timeout=quiet_s))
         except TimeoutError:
             return out
+    return out
 
 
 @pytest.fixture(params=["embedded", "redis"])

@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -140,9 +141,16 @@ async def test_feed_bus_and_worker_recover_from_a_redis_restart(
 
 
 async def _has_event_after(events, since) -> bool:  # type: ignore[no-untyped-def]
+    """True once an event newer than ``since`` arrives. Reads for at most 0.5 s per call: the
+    feed publishes faster than any "quiet" gap, so draining until quiet would never return."""
     from deltastream.core.jsonx import parse_ts
 
-    for message in await drain(events, quiet_s=0.05):
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline:
+        try:
+            message = await events.get(timeout=0.05)
+        except TimeoutError:
+            return False
         if parse_ts(message.payload["timestamp"]) > since:
             return True
     return False
