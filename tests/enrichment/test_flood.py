@@ -123,6 +123,6 @@ async def test_flood_over_redis(redis_settings: Settings) -> None:
     runtime = make_runtime(redis_settings.model_copy(update={"bus_queue_size": 20_000}))
     await runtime.start()
     try:
-        await _flood(runtime, scale=0.4)
+        await _flood(runtime, scale=1.0)
     finally:
         await runtime.stop()
