@@ -56,8 +56,13 @@ class Repository(Protocol):
     async def latest_tick(self, product: str) -> Record | None: ...
 
     # enriched option chains: key (product, expiry, timestamp) -----------------------------------
-    async def upsert_chain(self, chain: Record) -> bool:
-        """Store a whole enriched chain (``product``, ``expiry`` "YYYY-MM-DD", ``timestamp``...)."""
+    async def upsert_chain(self, chain: Record, *, data: bytes | None = None) -> bool:
+        """Store a whole enriched chain (``product``, ``expiry`` "YYYY-MM-DD", ``timestamp``...).
+
+        ``data``, when given, must be ``jsonx.dumps(chain)``: a caller that already encoded the
+        chain (to cache it too) passes the bytes so a backend storing JSON need not encode again.
+        Backends that store documents ignore it.
+        """
 
     async def list_chains(
         self,

@@ -17,6 +17,7 @@ import pytest
 
 import migrations
 from deltastream.core.errors import ConflictError
+from deltastream.core.jsonx import dumps, loads
 from deltastream.storage.sqlite import SQLiteRepository
 
 from .conftest import BASE, at, make_candle, make_chain, make_tick
@@ -77,6 +78,17 @@ async def test_concurrent_writers_all_land_in_batches(sqlite_repo: SQLiteReposit
     again = await asyncio.gather(*(sqlite_repo.upsert_chain(c) for c in chains))
     assert again == [False] * 200
     assert len(await sqlite_repo.list_chains("NIFTY", limit=1000)) == 200
+
+
+async def test_upsert_chain_stores_pre_encoded_json(sqlite_repo: SQLiteRepository) -> None:
+    chain = make_chain()
+    assert await sqlite_repo.upsert_chain(chain, data=dumps(chain)) is True
+    assert await sqlite_repo.upsert_chain(chain, data=dumps(chain)) is False
+    stored = await sqlite_repo.latest_chain("NIFTY", chain["expiry"])
+    assert stored is not None and stored["timestamp"] == chain["timestamp"]
+    assert stored["calls"] == loads(dumps(chain["calls"]))
+    summaries = await sqlite_repo.list_chain_summaries("NIFTY")
+    assert [s["pcr_oi"] for s in summaries] == [chain["pcr_oi"]]
 
 
 async def test_concurrent_upserts_over_existing_keys(sqlite_repo: SQLiteRepository) -> None:

@@ -75,7 +75,8 @@ class MongoMarketStore(MongoBase):
         rows = await self.list_ticks(product, limit=1)
         return rows[0] if rows else None
 
-    async def upsert_chain(self, chain: Record) -> bool:
+    async def upsert_chain(self, chain: Record, *, data: bytes | None = None) -> bool:
+        # Stored as a BSON document, so pre-encoded JSON (``data``) is of no use here.
         doc = to_document(chain)
         return await self._insert_if_absent("option_chains", _chain_key(doc), doc)
 

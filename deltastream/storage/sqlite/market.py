@@ -54,13 +54,13 @@ def _tick_row(tick: Record) -> Row:
     return (required(tick, "product"), to_us(required(tick, "timestamp")), encode(tick))
 
 
-def _chain_row(chain: Record) -> Row:
+def _chain_row(chain: Record, data: bytes | None = None) -> Row:
     return (
         required(chain, "product"),
         required(chain, "expiry"),
         to_us(required(chain, "timestamp")),
         *chain_summary(chain),
-        encode(chain),
+        encode(chain) if data is None else data,
     )
 
 
@@ -104,8 +104,8 @@ class SQLiteMarketStore(SQLiteBase):
         rows = await self.list_ticks(product, limit=1)
         return rows[0] if rows else None
 
-    async def upsert_chain(self, chain: Record) -> bool:
-        flags: list[bool] = await self._write("chains", [_chain_row(chain)])
+    async def upsert_chain(self, chain: Record, *, data: bytes | None = None) -> bool:
+        flags: list[bool] = await self._write("chains", [_chain_row(chain, data)])
         return flags[0]
 
     async def list_chains(
