@@ -159,12 +159,18 @@ def _enrich_group(
     pcr_oi = quant.pcr(totals_oi[:, 1], totals_oi[:, 0])
     pcr_volume = quant.pcr(totals_volume[:, 1], totals_volume[:, 0])
 
+    pains, exact_pain = _integral_pain(strikes, oi)
+
     results = []
     for c, item in enumerate(items):
         chain, spec, s = chains[c], item.spec, float(spot[c])
         atm = quant.atm_index(strikes[c], s)
         straddle = float(last[c, 0, atm] + last[c, 1, atm])  # quant.atm_straddle, ATM already found
-        max_pain_strike, pain = quant.max_pain(strikes[c], oi[c, 0], oi[c, 1])
+        if exact_pain[c]:
+            best = int(np.argmin(pains[c]))
+            max_pain_strike, pain = float(strikes[c, best]), pains[c]
+        else:
+            max_pain_strike, pain = quant.max_pain(strikes[c], oi[c, 0], oi[c, 1])
         call_otm, put_otm = quant.otm_buildup(strikes[c], s, oi[c, 0], oi[c, 1])
         atm_ivs = iv[c, :, atm][np.isfinite(iv[c, :, atm])]
         skew = quant.skew_25d(greeks["delta"][c, 0], iv[c, 0], greeks["delta"][c, 1], iv[c, 1])
@@ -230,19 +236,53 @@ def _enrich_group(
     return results
 
 
+def _integral_pain(strikes: np.ndarray, oi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pain curves ``(C, N)`` for the whole group, and per chain whether its curve is exact.
+
+    The prefix-sum formula of :func:`quant.max_pain` over every chain at once. A chain's curve is
+    used only where that function itself would take its exact path with no scaling: ascending
+    whole strikes, finite non-negative integer OI, every partial sum below 2**53. Then every
+    value is an exact integer and both give the same curve and arg-min; other chains go through
+    :func:`quant.max_pain`.
+    """
+    calls, puts = oi[:, 0], oi[:, 1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        pain = strikes * np.cumsum(calls, axis=1) - np.cumsum(calls * strikes, axis=1)
+        k_rev, p_rev = strikes[:, ::-1], puts[:, ::-1]
+        pain += (np.cumsum(p_rev * k_rev, axis=1) - k_rev * np.cumsum(p_rev, axis=1))[:, ::-1]
+        bound = 2.0 * np.abs(strikes).max(axis=1) * (calls.sum(axis=1) + puts.sum(axis=1))
+        exact = (
+            np.isfinite(oi).all(axis=(1, 2))
+            & np.isfinite(strikes).all(axis=1)
+            & (oi >= 0.0).all(axis=(1, 2))
+            & (oi == np.floor(oi)).all(axis=(1, 2))
+            & (strikes == np.floor(strikes)).all(axis=1)
+            & (strikes[:, 1:] >= strikes[:, :-1]).all(axis=1)
+            & (bound < 2.0**53)
+        )
+    return pain, exact
+
+
 def _changes(
     items: Sequence[ChainInput], strikes: np.ndarray, oi: np.ndarray, last: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(oi_change, price_change)``, each ``(C, 2, N)``; NaN where no previous quote has the strike.
 
     The same strike alignment as :func:`quant.oi_change` (exact strike match), computed once per
-    chain for both sides and both series.
+    chain for both sides and both series. Previous snapshots listing exactly the same strikes as
+    this one, in ascending order (the usual case), are gathered and subtracted in one pass.
     """
     oi_change = np.full(oi.shape, np.nan)
     price_change = np.full(oi.shape, np.nan)
+    n = strikes.shape[1]
+    ascending = (strikes[:, 1:] > strikes[:, :-1]).all(axis=1)
+    same: list[int] = []
     for c, item in enumerate(items):
         prev = item.previous
         if not prev or not prev.get("strikes"):
+            continue
+        if ascending[c] and len(prev["strikes"]) == n and prev["strikes"] == strikes[c].tolist():
+            same.append(c)
             continue
         prev_strikes = np.asarray(prev["strikes"], dtype=np.float64)
         _, _, prev_last, _, prev_oi = quote_matrix([prev], len(prev_strikes))[:, 0]
@@ -252,4 +292,8 @@ def _changes(
         found = prev_strikes[pos] == strikes[c]
         oi_change[c] = np.where(found, oi[c] - prev_oi[:, pos], np.nan)
         price_change[c] = np.where(found, last[c] - prev_last[:, pos], np.nan)
+    if same:
+        _, _, prev_last, _, prev_oi = quote_matrix([items[c].previous for c in same], n)  # type: ignore[misc]
+        oi_change[same] = oi[same] - prev_oi
+        price_change[same] = last[same] - prev_last
     return oi_change, price_change
