@@ -15,23 +15,19 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from deltastream.core.jsonx import parse_ts
 
-
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
-
-
 # Bounds keep absurd vendor values out of storage: no product trades above a billion, and every
 # integer must survive a JSON round trip through any client (2**53) and fit SQLite/BSON int64.
 MAX_PRICE = 1e9
 MAX_COUNT = 2**53
 
-FinitePrice = Annotated[float, Field(ge=0, le=MAX_PRICE), AfterValidator(_finite)]
-PositivePrice = Annotated[float, Field(gt=0, le=MAX_PRICE), AfterValidator(_finite)]
-OptionalFinite = Annotated[
-    float | None, AfterValidator(lambda v: None if v is None or not math.isfinite(v) else v)
-]
+# Native constraints (pydantic-core, no Python call per value): NaN and ±inf are refused with the
+# ``finite_number`` error type.
+FinitePrice = Annotated[float, Field(ge=0, le=MAX_PRICE, allow_inf_nan=False)]
+PositivePrice = Annotated[float, Field(gt=0, le=MAX_PRICE, allow_inf_nan=False)]
+# A non-finite optional value is stored as null; OptionQuote's model validator does it for all
+# such fields in one call instead of one Python validator per field.
+OptionalFinite = float | None
+_OPTIONAL_FINITE = ("delta", "gamma", "vega", "theta", "rho", "iv")
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
@@ -93,6 +89,11 @@ class OptionQuote(_Model):
     def _not_crossed(self) -> OptionQuote:
         if self.ask < self.bid:
             raise ValueError(f"crossed quote: bid {self.bid} > ask {self.ask}")
+        values = self.__dict__
+        for name in _OPTIONAL_FINITE:
+            value = values[name]
+            if value is not None and not math.isfinite(value):
+                values[name] = None
         return self
 
 
