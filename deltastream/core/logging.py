@@ -52,7 +52,12 @@ def configure_logging(level: str = "INFO", fmt: str = "json", role: str | None =
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder()],
+            foreign_pre_chain=[
+                *shared,
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.ExtraAdder(),
+                _drop_color_message,
+            ],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
@@ -61,6 +66,12 @@ def configure_logging(level: str = "INFO", fmt: str = "json", role: str | None =
     root.setLevel(level_no)
     if role:
         structlog.contextvars.bind_contextvars(role=role)
+
+
+def _drop_color_message(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    # uvicorn repeats each message with ANSI colours in this extra; JSON lines don't need it.
+    event.pop("color_message", None)
+    return event
 
 
 def get_logger(service: str, **bound: Any) -> Any:
