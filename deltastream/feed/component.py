@@ -55,9 +55,13 @@ class FeedComponent:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # Re-cancel until done: on Python 3.11 a cancel that lands as an inner wait_for times
+            # out surfaces as TimeoutError, which the publish path survives by design.
+            while not self._task.done():
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=0.5)
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                self._task.result()
             self._task = None
         log.info("feed_stopped", ticks=self.ticks, chains=self.chains)
 
