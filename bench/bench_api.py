@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -101,11 +102,9 @@ def _wait(url: str, timeout_s: float = 30.0) -> None:
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # not listening yet
             if httpx.get(url, timeout=1.0).status_code < 500:
                 return
-        except httpx.HTTPError:
-            pass
         time.sleep(0.1)
     raise TimeoutError(url)
 

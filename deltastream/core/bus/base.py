@@ -8,6 +8,7 @@ objects; the bus stamps a ``schema`` version on every message that lacks one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -78,10 +79,8 @@ class Subscription:
             self._queue.put_nowait(message)
             return True
         except asyncio.QueueFull:
-            try:
+            with contextlib.suppress(asyncio.QueueEmpty):  # raced with a consumer
                 self._queue.get_nowait()
-            except asyncio.QueueEmpty:  # pragma: no cover - raced with a consumer
-                pass
             self.dropped += 1
             BUS_DROPPED_TOTAL.inc()
             self._queue.put_nowait(message)
