@@ -11,10 +11,11 @@ BSTAMP := $(VENV)/.installed-bench
 
 help:
 	@echo "make run    - set up .venv and start every role on http://127.0.0.1:8000 (SQLite, in-process bus)"
-	@echo "make test   - set up .venv with test extras and run the test suite"
+	@echo "make test   - set up .venv with test extras, run the gates (lint, typecheck), then the suite"
 	@echo "make bench  - run the benchmarks in bench/ and print ratios against peers"
 	@echo "make fuzz   - deeper schemathesis run against the OpenAPI schema"
-	@echo "make lint   - ruff check"
+	@echo "make lint   - ruff check and the import contracts (lint-imports, see .importlinter)"
+	@echo "make typecheck - mypy on all of deltastream/"
 	@echo "make clean  - remove the venv, caches and local data"
 
 $(PY):
@@ -38,7 +39,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m deltastream run --host 127.0.0.1 --port 8000
 
-test: $(TSTAMP)
+# The gates run first: a broken import contract or a type error fails `make test` (and CI).
+test: lint typecheck
 	$(PY) -m pytest
 
 bench: $(BSTAMP)
@@ -49,9 +51,10 @@ fuzz: $(TSTAMP)
 
 lint: $(TSTAMP)
 	$(VENV)/bin/ruff check deltastream tests migrations bench
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(TSTAMP)
-	$(VENV)/bin/mypy deltastream/quant deltastream/core
+	$(VENV)/bin/mypy deltastream
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis data build *.egg-info

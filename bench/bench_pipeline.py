@@ -35,11 +35,9 @@ from typing import Any
 from deltastream.core.bus import TOPIC_ENRICHED_CHAIN, TOPIC_ENRICHED_UNDERLYING, TOPIC_MARKET_CHAIN
 from deltastream.core.jsonx import parse_ts
 from deltastream.core.logging import configure_logging
-from deltastream.enrichment import EnrichmentDispatcher, EnrichmentWorker, service
+from deltastream.enrichment import service
 from deltastream.enrichment.chain import ChainInput, enrich_chain, enrich_chains
-from deltastream.enrichment.dependencies import Pipeline
 from deltastream.feed import OptionChain, get_product
-from deltastream.feed.component import FeedComponent
 from deltastream.feed.simulator import MarketSimulator
 from deltastream.settings import Settings
 from deltastream.wiring import ROLE_FEED, ROLE_WORKER, Runtime, build_runtime
@@ -103,10 +101,9 @@ def bench_compute(chains: list[dict[str, Any]], batch: int = 64) -> tuple[float,
 async def bench_persist(chains: list[dict[str, Any]], db: Path, in_flight: int = 64) -> float:
     """Chains per second through ``enrich_and_store_chain`` on embedded SQLite."""
     runtime = build_runtime(settings_for(db), frozenset())
-    runtime.components = []
     await runtime.start()
     try:
-        pipeline = Pipeline.from_runtime(runtime)
+        pipeline = runtime.task_queue.pipeline
         slots = asyncio.Semaphore(in_flight)
 
         async def one(chain: dict[str, Any]) -> bool:
@@ -123,11 +120,8 @@ async def bench_persist(chains: list[dict[str, Any]], db: Path, in_flight: int =
 
 
 def _enrichment_runtime(settings: Settings, with_feed: bool = False) -> Runtime:
-    runtime = build_runtime(settings, frozenset({ROLE_WORKER, ROLE_FEED}))
-    runtime.components = [EnrichmentWorker(settings), EnrichmentDispatcher(settings)]
-    if with_feed:
-        runtime.components.append(FeedComponent(settings))
-    return runtime
+    wanted = {"enrichment-worker", "enrichment-dispatcher", *(["feed"] if with_feed else [])}
+    return build_runtime(settings, frozenset({ROLE_WORKER, ROLE_FEED}), components=wanted)
 
 
 async def bench_full_path(chains: list[dict[str, Any]], db: Path) -> float:

@@ -128,7 +128,7 @@ async def _serve(args: argparse.Namespace) -> None:
     app = create_app(settings, roles)
     runtime = app.state.runtime
     if args.peer == "stock":
-        _use_stock_emit(runtime.component("realtime"))
+        _use_stock_emit(runtime.realtime)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=args.port, log_config=None, access_log=False, lifespan="on"
     )

@@ -1,7 +1,10 @@
 """``create_app(settings)``: one ASGI app, FastAPI with Socket.IO mounted beside it.
 
-The lifespan builds the runtime (backends + the components of the chosen roles), applies
-migrations, starts everything and stops it in reverse on shutdown.
+The lifespan starts the runtime built by :func:`deltastream.wiring.build_runtime` (backends,
+migrations, the components of the chosen roles) and yields a typed :class:`State`, which
+Starlette copies into every request's ``request.state``; it stops everything in reverse on
+shutdown. This is the one place that mounts routers: every role serves ``/health``, ``/ready``
+and ``/metrics``; the API role adds each context's router, the gateway middleware and Socket.IO.
 """
 
 from __future__ import annotations
@@ -10,14 +13,49 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
 
 from deltastream import __version__
-from deltastream.api import install_metrics
-from deltastream.core.http import JsonResponse, RequestContextMiddleware, install_error_handlers
+from deltastream.analytics.router import mobile_router
+from deltastream.analytics.router import router as analytics_router
+from deltastream.auth.router import router as auth_router
+from deltastream.core.http.deps import CoreState
+from deltastream.core.http.errors import RequestContextMiddleware, install_error_handlers
+from deltastream.core.http.metrics import record_request
+from deltastream.core.http.openapi import install_openapi
+from deltastream.core.http.ratelimit import RateLimiter, RateLimitHeadersMiddleware
+from deltastream.core.http.responses import JsonResponse
+from deltastream.deadletters.router import router as dead_letters_router
+from deltastream.deadletters.service import DeadLetters
+from deltastream.marketdata.router import router as market_data_router
+from deltastream.marketdata.service import MarketData
+from deltastream.realtime import mount_socketio
 from deltastream.settings import Settings, get_settings
-from deltastream.wiring import ALL_ROLES, Runtime, build_runtime, install_routes
+from deltastream.wiring import ALL_ROLES, ROLE_API, Backend, Runtime, build_runtime
+
+METRICS_PATH = "/metrics"
+
+_EXPOSED_HEADERS = [
+    "X-Request-ID",
+    "X-Expiry",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+]
+
+
+class State(CoreState):
+    """The lifespan state: what every request sees as ``request.state``."""
+
+    runtime: Runtime
+    repo: Backend
+    market_data: MarketData
+    dead_letters: DeadLetters
 
 
 def create_app(
@@ -29,12 +67,23 @@ def create_app(
     """Build the app. ``runtime`` may be injected by tests (its backends are started by the lifespan)."""
     settings = settings or get_settings()
     rt = runtime or build_runtime(settings, roles)
+    serves_api = ROLE_API in rt.roles
+    limiter = RateLimiter(settings) if serves_api and settings.rate_limit_enabled else None
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[State]:
         await rt.start()
         try:
-            yield
+            yield State(
+                settings=settings,
+                bus=rt.bus,
+                cache=rt.cache,
+                rate_limiter=limiter,
+                runtime=rt,
+                repo=rt.repo,
+                market_data=rt.market_data,
+                dead_letters=rt.dead_letters,
+            )
         finally:
             await rt.stop()
 
@@ -47,15 +96,50 @@ def create_app(
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
-    app.state.runtime = rt
-    app.state.settings = settings
+    app.state.runtime = rt  # for tests and tools holding the app object
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
-    install_metrics(app)
+    app.include_router(_ops_router(settings, rt))
+    # /metrics and the HTTP instrumentation for every role (Prometheus scrapes the worker and the
+    # feed too: the pipeline's counters live in those processes). /metrics itself is not counted.
+    Instrumentator(excluded_handlers=[METRICS_PATH], registry=REGISTRY).add(record_request).instrument(app)
+    if serves_api:
+        _install_api(app, settings, rt)
+    return app
 
-    @app.get("/health", tags=["ops"], summary="Liveness and backend checks")
-    async def health(request: Request) -> dict[str, Any]:
-        checks = await _checks(request.app.state.runtime)
+
+def _install_api(app: FastAPI, settings: Settings, rt: Runtime) -> None:
+    """Every context's router, the gateway middleware and Socket.IO.
+
+    Middleware order (outermost first): CORS, rate-limit headers, then the app's own (HTTP
+    metrics, request IDs).
+    """
+    # Hot routes first: Starlette (and the metrics middleware) match routes in order.
+    for router in (market_data_router, analytics_router, mobile_router, auth_router, dead_letters_router):
+        app.include_router(router)
+    install_openapi(app)
+    app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        # Bearer tokens travel in a header, not cookies; credentials stay off with a wildcard origin.
+        allow_credentials="*" not in settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=_EXPOSED_HEADERS,
+        max_age=600,
+    )
+    if rt.realtime is not None:
+        mount_socketio(app, rt.realtime)
+
+
+def _ops_router(settings: Settings, rt: Runtime) -> APIRouter:
+    """``/health``, ``/ready``, ``/metrics`` (and the seed's ``/api/docs`` redirect), every role."""
+    ops = APIRouter(tags=["ops"])
+
+    @ops.get("/health", summary="Liveness and backend checks")
+    async def health() -> dict[str, Any]:
+        checks = await _checks(rt)
         return {
             "status": "healthy" if all(v == "ok" for v in checks.values()) else "degraded",
             "service": settings.service_name,
@@ -64,16 +148,14 @@ def create_app(
             "checks": checks,
         }
 
-    @app.get(
+    @ops.get(
         "/ready",
-        tags=["ops"],
         summary="Readiness: 503 until migrations are applied and the backends answer",
         responses={503: {"description": "Not ready"}},
     )
-    async def ready(request: Request) -> JsonResponse:
-        runtime: Runtime = request.app.state.runtime
-        checks = await _checks(runtime)
-        ok = runtime.ready and all(v == "ok" for v in checks.values())
+    async def ready() -> JsonResponse:
+        checks = await _checks(rt)
+        ok = rt.ready and all(v == "ok" for v in checks.values())
         body = {"ready": ok, "checks": checks}
         if not ok:
             return JsonResponse(
@@ -82,12 +164,29 @@ def create_app(
             )
         return JsonResponse(body)
 
-    @app.get("/api/docs", include_in_schema=False)
+    @ops.get(
+        METRICS_PATH,
+        summary="Prometheus metrics",
+        description=(
+            "Text exposition format: HTTP metrics (`http_requests_total`, `http_request_duration_seconds`...) "
+            "and the pipeline's `deltastream_*` series (ticks, chains, enrichment time, lag, dead letters, sockets)."
+        ),
+        response_class=Response,
+        responses={
+            200: {
+                "description": "Prometheus text format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    @ops.get("/api/docs", include_in_schema=False)
     async def seed_docs() -> RedirectResponse:
         return RedirectResponse("/docs", status_code=307)
 
-    install_routes(app, rt)
-    return app
+    return ops
 
 
 async def _checks(rt: Runtime) -> dict[str, str]:

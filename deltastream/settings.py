@@ -1,11 +1,15 @@
-"""One root ``Settings`` made of per-context sections, read from ``DELTASTREAM_*`` variables.
+"""One flat root ``Settings``, read from ``DELTASTREAM_*`` variables (and a ``.env`` file).
 
-Flat names from SPEC.md §12 (``DELTASTREAM_FEED_INTERVAL``) are the documented interface. Nested
-sections can also be set with ``__`` (``DELTASTREAM_FEED__INTERVAL_S``); the flat aliases win.
+The flat names from SPEC.md §12 (``DELTASTREAM_FEED_INTERVAL``) are the documented interface and
+the only one: there are no nested sections yet, so a nested-looking name
+(``DELTASTREAM_FEED__INTERVAL_S``) is refused with a clear message instead of being silently
+ignored. Settings is a leaf: it imports nothing from the package.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,8 +23,19 @@ US_PRODUCTS = ("AAPL", "TSLA", "SPY", "QQQ")
 ALL_PRODUCTS = INDIAN_PRODUCTS + US_PRODUCTS
 
 
-class InsecureConfigurationError(RuntimeError):
+class ConfigurationError(RuntimeError):
+    """A configuration the process must refuse to start with; the message says how to fix it."""
+
+
+class InsecureConfigurationError(ConfigurationError):
     """Raised when production mode is asked to run with a development-only secret."""
+
+
+ENV_PREFIX = "DELTASTREAM_"
+
+
+def _nested_names(environ: Mapping[str, str]) -> list[str]:
+    return sorted(k for k in environ if k.upper().startswith(ENV_PREFIX) and "__" in k[len(ENV_PREFIX) :])
 
 
 def _csv(value: Any) -> Any:
@@ -36,24 +51,29 @@ class Settings(BaseSettings):
     """Every knob DeltaStream reads. See README "Configuration" for the table."""
 
     model_config = SettingsConfigDict(
-        env_prefix="DELTASTREAM_",
-        env_nested_delimiter="__",
+        env_prefix=ENV_PREFIX,
         env_file=".env",
         extra="ignore",
         populate_by_name=True,
     )
 
-    env: Literal["dev", "prod", "test"] = Field(default="dev", description="dev, test or prod; prod refuses the default JWT secret")
+    env: Literal["dev", "prod", "test"] = Field(
+        default="dev", description="dev, test or prod; prod refuses the default JWT secret"
+    )
     host: str = Field(default="127.0.0.1", description="bind address of the HTTP server")
     port: int = Field(default=8000, ge=1, le=65535, description="HTTP port")
     service_name: str = Field(default="deltastream", description="name reported by /health and in logs")
 
     # Backends: unset means embedded (in-process bus/cache/queue, SQLite storage).
-    redis_url: str | None = Field(default=None, description="Redis URL; unset means in-process bus, cache and task queue")
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; unset means in-process bus, cache and task queue"
+    )
     redis_prefix: str = Field(default="", description="prefix for every Redis channel, key and stream")
     mongo_url: str | None = Field(default=None, description="MongoDB URL; unset means SQLite")
     mongo_db: str = Field(default="deltastream", description="MongoDB database name")
-    sqlite_path: Path = Field(default=Path("./data/deltastream.db"), description="SQLite file (embedded storage)")
+    sqlite_path: Path = Field(
+        default=Path("./data/deltastream.db"), description="SQLite file (embedded storage)"
+    )
 
     # Auth
     jwt_secret: SecretStr = Field(
@@ -62,13 +82,18 @@ class Settings(BaseSettings):
     jwt_access_ttl: int = Field(default=24 * 3600, gt=0, description="access token lifetime, seconds")
     jwt_refresh_ttl: int = Field(default=30 * 24 * 3600, gt=0, description="refresh token lifetime, seconds")
     public_reads: bool = Field(default=True, description="data and analytics reads without a token")
-    cors_origins: CsvList = Field(default_factory=lambda: ["*"], description="allowed CORS origins, comma-separated")
+    cors_origins: CsvList = Field(
+        default_factory=lambda: ["*"], description="allowed CORS origins, comma-separated"
+    )
     admin_emails: CsvList = Field(
-        default_factory=list, description="e-mails of the users allowed on admin routes (dead letters), comma-separated"
+        default_factory=list,
+        description="e-mails of the users allowed on admin routes (dead letters), comma-separated",
     )
 
     # Feed
-    feed_source: str = Field(default="simulator", description="simulator, or replay:FILE to replay a recorded session")
+    feed_source: str = Field(
+        default="simulator", description="simulator, or replay:FILE to replay a recorded session"
+    )
     feed_interval: float = Field(default=1.0, gt=0, description="seconds between ticks per product")
     feed_seed: int | None = Field(default=None, description="RNG seed for a deterministic simulator")
     feed_products: CsvList = Field(
@@ -86,26 +111,45 @@ class Settings(BaseSettings):
     purge_interval: float = Field(default=300.0, gt=0, description="seconds between SQLite retention purges")
     cache_ttl: int = Field(default=300, gt=0, description="seconds the latest:* cache keys live")
     task_retries: int = Field(default=3, ge=1, description="tries per task before it is dead-lettered")
-    task_idle_timeout: float = Field(default=30.0, gt=0, description="seconds before a stalled task is reclaimed")
+    task_idle_timeout: float = Field(
+        default=30.0, gt=0, description="seconds before a stalled task is reclaimed"
+    )
 
     # Gateway
-    rate_limit_data: str = Field(default="100/minute", description="per-IP limit on data and analytics routes")
+    rate_limit_data: str = Field(
+        default="100/minute", description="per-IP limit on data and analytics routes"
+    )
     rate_limit_login: str = Field(default="10/minute", description="per-IP and per-account login limit")
     rate_limit_auth: str = Field(default="30/minute", description="per-IP limit on other auth routes")
     rate_limit_enabled: bool = Field(default=True, description="turn rate limiting off (tests, benchmarks)")
     socket_max_rooms: int = Field(default=50, ge=1, description="rooms one Socket.IO client may join")
     bus_queue_size: int = Field(
-        default=10_000, ge=1, description="per-subscriber bus mailbox; the oldest message is dropped when full"
+        default=10_000,
+        ge=1,
+        description="per-subscriber bus mailbox; the oldest message is dropped when full",
     )
 
     # AI
-    llm_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for the AI analyst; unset = offline")
+    llm_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint for the AI analyst; unset = offline"
+    )
     llm_model: str = Field(default="gpt-4o-mini", description="model name for the LLM endpoint")
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM endpoint")
 
     # Logs
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: Literal["json", "console"] = Field(default="json", description="json lines or console")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nested_names(cls, data: Any) -> Any:
+        nested = _nested_names(os.environ)
+        if nested:
+            raise ConfigurationError(
+                f"{', '.join(nested)}: nested setting names (with '__') are not supported; use the flat "
+                "DELTASTREAM_* names of the README's Configuration table (e.g. DELTASTREAM_FEED_INTERVAL)."
+            )
+        return data
 
     @field_validator("feed_products", mode="before")
     @classmethod

@@ -1,66 +1,92 @@
-"""Composition root: builds the backends for a set of roles and starts each context's component.
+"""THE composition root: builds the backends and every context's services and components for a
+set of roles, each with the collaborators it uses passed explicitly.
 
-Nothing connects at import time. ``Runtime`` is the typed container handed to every component
-and stored on ``app.state.runtime``. Components start in order and stop in reverse.
+Imported only by the edge (``deltastream.app`` and ``deltastream.cli``); no context imports it.
+Nothing connects at import time or in :func:`build_runtime`: :meth:`Runtime.start` starts the
+backends, then the components in order (consumers before producers, so nothing published at
+start-up is lost); :meth:`Runtime.stop` stops them in reverse and then closes the backends.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, TypeAlias
 
 from deltastream.core.bus import EventBus, create_bus
 from deltastream.core.cache import Cache, create_cache
+from deltastream.core.lifecycle import Component, Supervisor
 from deltastream.core.logging import get_logger
+from deltastream.deadletters.service import DeadLetters
+from deltastream.enrichment.dispatcher import EnrichmentDispatcher
+from deltastream.enrichment.pipeline import Pipeline
+from deltastream.enrichment.queue import TaskQueue
+from deltastream.enrichment.replays import Replays
+from deltastream.enrichment.worker import EnrichmentWorker
+from deltastream.feed.component import FeedComponent
+from deltastream.marketdata.service import MarketData
+from deltastream.realtime.component import RealtimeComponent
 from deltastream.settings import Settings
-from deltastream.storage import Repository, create_repository
+from deltastream.storage import create_repository
+from deltastream.storage.retention import RetentionComponent
+
+if TYPE_CHECKING:
+    from deltastream.storage.mongo import MongoRepository
+    from deltastream.storage.sqlite import SQLiteRepository
+
+# The one object that implements every context's repository protocol (mypy checks each hand-over).
+Backend: TypeAlias = "SQLiteRepository | MongoRepository"
 
 ROLE_API = "api"
 ROLE_FEED = "feed"
 ROLE_WORKER = "worker"
 ALL_ROLES = frozenset({ROLE_API, ROLE_FEED, ROLE_WORKER})
 
+# The component names, in start order, and the roles that run each.
+COMPONENT_ROLES: dict[str, frozenset[str]] = {
+    "retention": frozenset({ROLE_FEED, ROLE_WORKER}),  # storage: the roles that write
+    "enrichment-worker": frozenset({ROLE_WORKER}),
+    "realtime": frozenset({ROLE_API}),  # the bus -> Socket.IO bridge
+    "enrichment-dispatcher": frozenset({ROLE_FEED}),  # exactly one per deployment, before the feed
+    "feed": frozenset({ROLE_FEED}),
+}
+
 log = get_logger("wiring")
-
-
-class Component(Protocol):
-    """A context's runtime part: started after the backends, stopped before them."""
-
-    name: str
-
-    async def start(self, runtime: Runtime) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 @dataclass
 class Runtime:
+    """The started (or startable) process: backends, services, and the components of its roles."""
+
     settings: Settings
     roles: frozenset[str]
     bus: EventBus
     cache: Cache
-    repo: Repository
-    components: list[Component] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    repo: Backend
+    supervisor: Supervisor
+    task_queue: TaskQueue
+    market_data: MarketData
+    dead_letters: DeadLetters
+    retention: RetentionComponent | None = None
+    worker: EnrichmentWorker | None = None
+    realtime: RealtimeComponent | None = None
+    dispatcher: EnrichmentDispatcher | None = None
+    feed: FeedComponent | None = None
     ready: bool = False
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    components: list[Component] = field(default_factory=list)
 
-    def spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
-        """Run a background task owned by the runtime; it is cancelled on shutdown."""
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(_log_crash)
-        return task
+    def __post_init__(self) -> None:
+        if not self.components:
+            self.components = [
+                c
+                for c in (self.retention, self.worker, self.realtime, self.dispatcher, self.feed)
+                if c is not None
+            ]
 
-    def component(self, name: str) -> Any:
-        for comp in self.components:
-            if comp.name == name:
-                return comp
-        raise KeyError(name)
+    @property
+    def dispatched(self) -> int | None:
+        """Market messages the dispatcher has taken so far; None without a dispatcher."""
+        return self.dispatcher.dispatched if self.dispatcher is not None else None
 
     async def start(self) -> None:
         """Start backends, then components; on any failure stop what started and re-raise."""
@@ -69,7 +95,7 @@ class Runtime:
             await self.cache.start()
             await self.bus.start()
             for comp in self.components:
-                await comp.start(self)
+                await comp.start()
                 log.info("component_started", component=comp.name, roles=sorted(self.roles))
         except BaseException:
             await self.stop()
@@ -77,97 +103,71 @@ class Runtime:
         self.ready = True
 
     async def stop(self) -> None:
+        """Stop components in reverse, cancel what is left, close the backends. A failure is
+        logged and the shutdown goes on: one broken part must not keep the others open."""
         self.ready = False
         for comp in reversed(self.components):
-            with contextlib.suppress(Exception):
+            try:
                 await comp.stop()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        for closer in (self.bus.close, self.cache.close, self.repo.close):
-            with contextlib.suppress(Exception):
+            except Exception as exc:
+                log.error("component_stop_failed", component=comp.name, error=repr(exc))
+        await self.supervisor.close()
+        for name, closer in (
+            ("bus", self.bus.close),
+            ("cache", self.cache.close),
+            ("storage", self.repo.close),
+        ):
+            try:
                 await closer()
-
-
-def _log_crash(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("background_task_crashed", task=task.get_name(), error=repr(task.exception()))
-
-
-ComponentFactory = Callable[[Settings], Component]
-
-
-def component_factories(roles: frozenset[str]) -> list[ComponentFactory]:
-    """The components each role needs, in start order. Contexts register here explicitly."""
-    factories: list[ComponentFactory] = []
-    # Storage: retention purge, for the roles that write (feed, worker).
-    if roles & {ROLE_FEED, ROLE_WORKER}:
-        from deltastream.storage.retention import RetentionComponent
-
-        factories.append(RetentionComponent)
-    # Start order matters: consumers before producers, so nothing published at start-up is lost.
-    # Worker role: enrichment task executor.
-    if ROLE_WORKER in roles:
-        from deltastream.enrichment.worker import EnrichmentWorker
-
-        factories.append(EnrichmentWorker)
-    # API role: the realtime bridge (bus -> Socket.IO rooms).
-    if ROLE_API in roles:
-        from deltastream.realtime.component import RealtimeComponent
-
-        factories.append(RealtimeComponent)
-    # Feed role: enrichment dispatcher (bus -> tasks), then the feed itself.
-    if ROLE_FEED in roles:
-        from deltastream.enrichment.dispatcher import EnrichmentDispatcher
-        from deltastream.feed.component import FeedComponent
-
-        # Exactly one dispatcher per deployment (see its docstring); it starts before the feed.
-        factories.extend([EnrichmentDispatcher, FeedComponent])
-    return factories
+            except Exception as exc:
+                log.error("backend_close_failed", backend=name, error=repr(exc))
 
 
 def build_runtime(
     settings: Settings,
     roles: frozenset[str] = ALL_ROLES,
     *,
-    repo: Repository | None = None,
+    components: Collection[str] | None = None,
+    repo: Backend | None = None,
     bus: EventBus | None = None,
     cache: Cache | None = None,
 ) -> Runtime:
-    """Create (not start) the backends and components for ``roles``. Tests may inject backends."""
-    runtime = Runtime(
+    """Create (not start) the backends, services and components for ``roles``.
+
+    ``components`` narrows the components built to those names (see :data:`COMPONENT_ROLES`),
+    e.g. a replay publishing to a running system needs the feed alone. Tests may inject backends.
+    """
+    bus = bus or create_bus(settings)
+    cache = cache or create_cache(settings)
+    repo = repo or create_repository(settings)
+    supervisor = Supervisor()
+    wanted = {
+        name
+        for name, needs in COMPONENT_ROLES.items()
+        if roles & needs and (components is None or name in components)
+    }
+    unknown = set(components or ()) - set(COMPONENT_ROLES)
+    if unknown:
+        raise ValueError(f"unknown components: {sorted(unknown)}")
+    pipeline = Pipeline(settings=settings, repo=repo, cache=cache, bus=bus, dead_letters=repo)
+    queue = TaskQueue(pipeline)
+    return Runtime(
         settings=settings,
         roles=roles,
-        bus=bus or create_bus(settings),
-        cache=cache or create_cache(settings),
-        repo=repo or create_repository(settings),
+        bus=bus,
+        cache=cache,
+        repo=repo,
+        supervisor=supervisor,
+        task_queue=queue,
+        market_data=MarketData(repo, cache, settings),
+        dead_letters=DeadLetters(repo, Replays(queue, repo), bus.publish),
+        retention=RetentionComponent(settings, repo, supervisor) if "retention" in wanted else None,
+        worker=EnrichmentWorker(queue, supervisor) if "enrichment-worker" in wanted else None,
+        realtime=RealtimeComponent(settings, bus, supervisor) if "realtime" in wanted else None,
+        dispatcher=(
+            EnrichmentDispatcher(settings, bus, queue, repo, supervisor)
+            if "enrichment-dispatcher" in wanted
+            else None
+        ),
+        feed=FeedComponent(settings, bus, repo, supervisor) if "feed" in wanted else None,
     )
-    runtime.components = [factory(settings) for factory in component_factories(roles)]
-    return runtime
-
-
-def install_routes(app: Any, runtime: Runtime) -> None:
-    """Mount each context's HTTP router and the Socket.IO app for the API role."""
-    if ROLE_API not in runtime.roles:
-        return
-    # Routers (auth, data, analytics, dead letters ...).
-    from deltastream.api import install_api
-
-    install_api(app, runtime)
-    # Socket.IO.
-    from deltastream.realtime import mount_socketio
-
-    mount_socketio(app, runtime.component("realtime"))
-
-
-def register_cli(cli: Any) -> None:
-    """Let contexts add their own verbs (record, replay, dead-letters ...)."""
-    # Feed: record, replay.
-    from deltastream.feed.cli import register as register_feed_cli
-
-    register_feed_cli(cli)
-    # Enrichment: dead-letters.
-    from deltastream.enrichment.cli import register_cli as register_enrichment_cli
-
-    register_enrichment_cli(cli)

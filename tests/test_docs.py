@@ -28,3 +28,30 @@ def test_readme_quick_start_is_the_two_commands() -> None:
 def test_ci_runs_make_test_only() -> None:
     lines = [ln for ln in (ROOT / ".ci/run").read_text().splitlines() if ln and not ln.startswith("#")]
     assert lines[-1] == "exec make test"
+
+
+def _make_rule(target: str) -> tuple[list[str], list[str]]:
+    """``(prerequisites, recipe lines)`` of ``target`` in the Makefile."""
+    lines = (ROOT / "Makefile").read_text().splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith(f"{target}:"))
+    prereqs = lines[start].split(":", 1)[1].split()
+    recipe = []
+    for ln in lines[start + 1 :]:
+        if not ln.startswith("\t"):
+            break
+        recipe.append(ln.strip())
+    return prereqs, recipe
+
+
+def test_make_test_runs_the_gates_before_pytest() -> None:
+    """CI calls `make test`, so the import contracts and mypy gate every change (ARCHITECTURE rule 8)."""
+    prereqs, recipe = _make_rule("test")
+    assert prereqs[:2] == ["lint", "typecheck"]
+    assert any("pytest" in line for line in recipe)
+    _, lint = _make_rule("lint")
+    assert any("ruff check" in line for line in lint) and any("lint-imports" in line for line in lint)
+    _, typecheck = _make_rule("typecheck")
+    assert typecheck == ["$(VENV)/bin/mypy deltastream"]
+    contracts = (ROOT / ".importlinter").read_text()
+    for kind in ("forbidden", "acyclic_siblings", "protected"):
+        assert f"type = {kind}" in contracts

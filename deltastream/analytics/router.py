@@ -16,20 +16,17 @@ from deltastream.analytics.schemas import (
     PcrResponse,
     SurfaceResponse,
 )
-from deltastream.api.dependencies import CacheDep, ProductDep, RepoDep, SettingsDep
-from deltastream.api.openapi import error_responses
-from deltastream.api.router import ExpiryQuery, TimeRangeDep
 from deltastream.auth.dependencies import DataReadAccess
+from deltastream.core.http.openapi import error_responses
+from deltastream.core.http.params import ExpiryQuery, TimeRangeDep, expiry_str
+from deltastream.feed.dependencies import ProductDep
+from deltastream.marketdata.dependencies import MarketDataDep
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=[DataReadAccess])
 mobile_router = APIRouter(prefix="/api/mobile", tags=["analytics"], dependencies=[DataReadAccess])
 
 _ERRORS = error_responses(401, 404, 422, 429)
 _NEAREST = " Without `expiry`, the nearest live expiry is used and `expiry_source` is `nearest`."
-
-
-def _iso(expiry: Any) -> str | None:
-    return expiry.isoformat() if expiry else None
 
 
 @router.get(
@@ -47,15 +44,14 @@ def _iso(expiry: Any) -> str | None:
 )
 async def get_pcr(
     product: ProductDep,
-    repo: RepoDep,
-    cache: CacheDep,
+    md: MarketDataDep,
     window: TimeRangeDep,
     expiry: ExpiryQuery = None,
     hours: Annotated[int, Query(ge=1, le=8760, description="Look-back of the trend, hours")] = 24,
     history: Annotated[bool, Query(description="Include the `history` time series")] = False,
     limit: Annotated[int, Query(ge=1, le=1000, description="Maximum `history` points")] = 500,
 ) -> dict[str, Any]:
-    body = await service.pcr(repo, cache, product, _iso(expiry), hours, history, window, limit)
+    body = await service.pcr(md, product, expiry_str(expiry), hours, history, window, limit)
     return body
 
 
@@ -69,10 +65,8 @@ async def get_pcr(
     ),
     responses=_ERRORS,
 )
-async def get_surface(
-    product: ProductDep, repo: RepoDep, cache: CacheDep, settings: SettingsDep
-) -> dict[str, Any]:
-    return await service.volatility_surface(repo, cache, settings, product)
+async def get_surface(product: ProductDep, md: MarketDataDep) -> dict[str, Any]:
+    return await service.volatility_surface(md, product)
 
 
 @router.get(
@@ -83,10 +77,8 @@ async def get_surface(
     + _NEAREST,
     responses=_ERRORS,
 )
-async def get_max_pain(
-    product: ProductDep, repo: RepoDep, cache: CacheDep, settings: SettingsDep, expiry: ExpiryQuery = None
-) -> dict[str, Any]:
-    return await service.max_pain(repo, cache, settings, product, _iso(expiry))
+async def get_max_pain(product: ProductDep, md: MarketDataDep, expiry: ExpiryQuery = None) -> dict[str, Any]:
+    return await service.max_pain(md, product, expiry_str(expiry))
 
 
 @router.get(
@@ -101,9 +93,9 @@ async def get_max_pain(
     responses=_ERRORS,
 )
 async def get_oi_analysis(
-    product: ProductDep, repo: RepoDep, cache: CacheDep, settings: SettingsDep, expiry: ExpiryQuery = None
+    product: ProductDep, md: MarketDataDep, expiry: ExpiryQuery = None
 ) -> dict[str, Any]:
-    return await service.oi_analysis(repo, cache, settings, product, _iso(expiry))
+    return await service.oi_analysis(md, product, expiry_str(expiry))
 
 
 @router.get(
@@ -115,9 +107,9 @@ async def get_oi_analysis(
     responses=_ERRORS,
 )
 async def get_oi_buildup(
-    product: ProductDep, repo: RepoDep, cache: CacheDep, settings: SettingsDep, expiry: ExpiryQuery = None
+    product: ProductDep, md: MarketDataDep, expiry: ExpiryQuery = None
 ) -> dict[str, Any]:
-    return await service.oi_buildup(repo, cache, settings, product, _iso(expiry))
+    return await service.oi_buildup(md, product, expiry_str(expiry))
 
 
 @router.get(
@@ -133,12 +125,12 @@ async def get_oi_buildup(
 )
 async def get_iv(
     product: ProductDep,
-    repo: RepoDep,
+    md: MarketDataDep,
     expiry: ExpiryQuery = None,
     lookback_hours: Annotated[int, Query(ge=1, le=8760, description="Look-back, hours")] = 168,
     points: Annotated[int, Query(ge=2, le=500, description="Time buckets sampled")] = 60,
 ) -> dict[str, Any]:
-    return await service.iv_stats(repo, product, _iso(expiry), lookback_hours, points)
+    return await service.iv_stats(md, product, expiry_str(expiry), lookback_hours, points)
 
 
 @mobile_router.get(
@@ -149,6 +141,6 @@ async def get_iv(
     responses=_ERRORS,
 )
 async def get_mobile_chain(
-    product: ProductDep, repo: RepoDep, cache: CacheDep, settings: SettingsDep, expiry: ExpiryQuery = None
+    product: ProductDep, md: MarketDataDep, expiry: ExpiryQuery = None
 ) -> dict[str, Any]:
-    return await service.mobile_chain(repo, cache, settings, product, _iso(expiry))
+    return await service.mobile_chain(md, product, expiry_str(expiry))

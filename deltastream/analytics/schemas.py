@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deltastream.api.schemas import PainPoint
+from deltastream.marketdata.schemas import PainPoint
 
 _TS = "2025-01-03T12:30:00Z"
 ExpirySource = Literal["requested", "nearest"]

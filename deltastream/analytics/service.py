@@ -1,9 +1,10 @@
-"""Analytics read use cases over the storage and cache protocols.
+"""Analytics read use cases over the market-data read model.
 
 Every figure here is already computed by the pipeline and stored with the chain (PCR, max pain
 and its curve, OI change and build-up class, ATM IV); this module selects, reshapes and
-aggregates. The "latest chain" and "nearest expiry" come from ``deltastream.api.service`` so that
-every route agrees on which chain is current.
+aggregates. Everything is read through :class:`deltastream.marketdata.service.MarketData`
+(the "latest chain", the "nearest expiry", stored summaries and surfaces), so that every route
+agrees on which chain is current. Analytics owns no table.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from datetime import timedelta
 from typing import Any
 
 from deltastream.analytics import stats
-from deltastream.api import service as data
-from deltastream.core.cache import Cache
 from deltastream.core.clock import utcnow
 from deltastream.core.errors import NotFoundError
+from deltastream.core.http.params import TimeRange
 from deltastream.core.jsonx import parse_ts
 from deltastream.enrichment import keys
-from deltastream.settings import Settings
-from deltastream.storage import Record, Repository
+from deltastream.marketdata.service import MarketData, is_live_expiry
+from deltastream.storage import Record
 
 # The seed's PCR trend returned at most 100 points.
 PCR_TREND_LIMIT = 100
@@ -36,31 +36,30 @@ def _point(expiry: str, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _latest_pcr(repo: Repository, cache: Cache, product: str, expiry: str) -> dict[str, Any] | None:
-    cached = await cache.get(keys.latest_pcr(product, expiry))
+async def _latest_pcr(md: MarketData, product: str, expiry: str) -> dict[str, Any] | None:
+    cached = await md.cache.get(keys.latest_pcr(product, expiry))
     if isinstance(cached, dict) and cached.get("timestamp"):
         return _point(expiry, cached)
-    rows = await repo.list_chain_summaries(product, expiry, limit=1)
+    rows = await md.chain_summaries(product, expiry, limit=1)
     return _point(expiry, rows[0]) if rows else None
 
 
 async def pcr(
-    repo: Repository,
-    cache: Cache,
+    md: MarketData,
     product: str,
     expiry: str | None,
     hours: int,
     history: bool,
-    window: data.TimeRange,
+    window: TimeRange,
     limit: int,
 ) -> dict[str, Any]:
     """Latest PCR per expiry (always), the seed's ``pcr_trend`` over ``hours``, and with
     ``history`` the series over ``window`` (default: the last ``hours``), oldest first."""
-    expiries = [expiry] if expiry else await data.live_expiries(repo, cache, product)
-    latest = [p for p in [await _latest_pcr(repo, cache, product, e) for e in expiries] if p is not None]
+    expiries = [expiry] if expiry else await md.live_expiries(product)
+    latest = [p for p in [await _latest_pcr(md, product, e) for e in expiries] if p is not None]
     latest.sort(key=lambda p: p["timestamp"], reverse=True)
     since = utcnow() - timedelta(hours=hours)
-    trend_rows = await repo.list_chain_summaries(product, expiry, start=since, limit=PCR_TREND_LIMIT)
+    trend_rows = await md.chain_summaries(product, expiry, start=since, limit=PCR_TREND_LIMIT)
     trend = [_point(str(r["expiry"]), r) for r in trend_rows]
     body: dict[str, Any] = {
         "product": product,
@@ -71,36 +70,28 @@ async def pcr(
         "pcr_trend": trend,
     }
     if history:
-        rows = await repo.list_chain_summaries(product, expiry, window.start or since, window.end, limit)
+        rows = await md.chain_summaries(product, expiry, window.start or since, window.end, limit)
         body["history"] = [_point(str(r["expiry"]), r) for r in reversed(rows)]
     return body
 
 
-async def volatility_surface(
-    repo: Repository, cache: Cache, settings: Settings, product: str
-) -> dict[str, Any]:
+async def volatility_surface(md: MarketData, product: str) -> dict[str, Any]:
     """The newest surface, each expiry completed with the seed's ``call_ivs, put_ivs, avg_iv,
     num_quotes`` (read from that expiry's latest chain when the surface lacks them)."""
-    surface = await cache.get(keys.surface(product))
-    if not isinstance(surface, dict):
-        surface = await repo.latest_surface(product)
+    surface = await md.latest_surface(product)
     if not surface:
         raise NotFoundError(f"No volatility surface for {product} yet", details={"product": product})
     out = dict(surface)
-    out["expiries"] = [
-        await _complete_expiry(repo, cache, settings, product, e) for e in surface.get("expiries", [])
-    ]
+    out["expiries"] = [await _complete_expiry(md, product, e) for e in surface.get("expiries", [])]
     return out
 
 
-async def _complete_expiry(
-    repo: Repository, cache: Cache, settings: Settings, product: str, entry: dict[str, Any]
-) -> dict[str, Any]:
+async def _complete_expiry(md: MarketData, product: str, entry: dict[str, Any]) -> dict[str, Any]:
     item = dict(entry)
     strikes = [float(k) for k in item.get("strikes", [])]
     ivs = list(item.get("ivs") or [None] * len(strikes))
     if "call_ivs" not in item or "put_ivs" not in item:
-        calls, puts = await _chain_ivs(repo, cache, settings, product, str(item["expiry"]), strikes)
+        calls, puts = await _chain_ivs(md, product, str(item["expiry"]), strikes)
         item.setdefault("call_ivs", calls if calls is not None else ivs)
         item.setdefault("put_ivs", puts if puts is not None else ivs)
     defined = [
@@ -114,10 +105,10 @@ async def _complete_expiry(
 
 
 async def _chain_ivs(
-    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str, strikes: list[float]
+    md: MarketData, product: str, expiry: str, strikes: list[float]
 ) -> tuple[list[float | None] | None, list[float | None] | None]:
     try:
-        chain = await data.latest_chain(repo, cache, settings, product, expiry)
+        chain = await md.latest_chain(product, expiry)
     except NotFoundError:
         return None, None
     by_strike_call = {float(q["strike"]): q.get("iv") for q in chain.get("calls", [])}
@@ -125,11 +116,9 @@ async def _chain_ivs(
     return [by_strike_call.get(k) for k in strikes], [by_strike_put.get(k) for k in strikes]
 
 
-async def _chain(
-    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str | None
-) -> tuple[Record, str]:
+async def _chain(md: MarketData, product: str, expiry: str | None) -> tuple[Record, str]:
     source = "requested" if expiry else "nearest"
-    return await data.latest_chain(repo, cache, settings, product, expiry), source
+    return await md.latest_chain(product, expiry), source
 
 
 def _pain_curve(chain: Record) -> list[dict[str, float]]:
@@ -144,11 +133,9 @@ def _pain_curve(chain: Record) -> list[dict[str, float]]:
     return stats.pain_curve(strikes, call_oi, put_oi)
 
 
-async def max_pain(
-    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str | None
-) -> dict[str, Any]:
+async def max_pain(md: MarketData, product: str, expiry: str | None) -> dict[str, Any]:
     """Max pain strike, its curve and its distance from spot for one expiry (nearest by default)."""
-    chain, source = await _chain(repo, cache, settings, product, expiry)
+    chain, source = await _chain(md, product, expiry)
     spot = float(chain["spot_price"])
     strike = chain.get("max_pain_strike")
     distance = round(float(strike) - spot, 4) if strike is not None else None
@@ -171,11 +158,9 @@ def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and value == value else None
 
 
-async def oi_analysis(
-    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str | None
-) -> dict[str, Any]:
+async def oi_analysis(md: MarketData, product: str, expiry: str | None) -> dict[str, Any]:
     """Per-strike OI, OI change against the previous snapshot and build-up class, calls and puts."""
-    chain, source = await _chain(repo, cache, settings, product, expiry)
+    chain, source = await _chain(md, product, expiry)
     puts = {float(q["strike"]): q for q in chain.get("puts", [])}
     rows = []
     for call in chain.get("calls", []):
@@ -227,11 +212,9 @@ def _bands(quotes: list[dict[str, Any]], spot: float, is_call: bool) -> dict[str
     return bands
 
 
-async def oi_buildup(
-    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str | None
-) -> dict[str, Any]:
+async def oi_buildup(md: MarketData, product: str, expiry: str | None) -> dict[str, Any]:
     """Seed shape: Σ OI of calls and puts in the ITM, ATM (within 1% of spot) and OTM bands."""
-    chain, source = await _chain(repo, cache, settings, product, expiry)
+    chain, source = await _chain(md, product, expiry)
     spot = float(chain["spot_price"])
     return {
         "product": product,
@@ -246,7 +229,7 @@ async def oi_buildup(
 
 def _pick_nearest(rows: list[Record], product: str) -> Record | None:
     """Among summaries (newest first), the newest one of the nearest expiry live at its time."""
-    live = [r for r in rows if data.is_live_expiry(product, str(r["expiry"]), parse_ts(r["timestamp"]))]
+    live = [r for r in rows if is_live_expiry(product, str(r["expiry"]), parse_ts(r["timestamp"]))]
     if not live:
         return None
     nearest = min(str(r["expiry"]) for r in live)
@@ -254,7 +237,7 @@ def _pick_nearest(rows: list[Record], product: str) -> Record | None:
 
 
 async def iv_stats(
-    repo: Repository, product: str, expiry: str | None, lookback_hours: int, points: int
+    md: MarketData, product: str, expiry: str | None, lookback_hours: int, points: int
 ) -> dict[str, Any]:
     """ATM IV history sampled into ``points`` equal buckets over the look-back (the last stored
     value of each bucket), with IV rank and IV percentile (``quant.iv_rank``/``iv_percentile``)
@@ -270,7 +253,7 @@ async def iv_stats(
     for i in range(points):
         lo = start + width * i
         hi = now if i == points - 1 else lo + width
-        rows = await repo.list_chain_summaries(product, expiry, lo, hi, limit=1 if expiry else 16)
+        rows = await md.chain_summaries(product, expiry, lo, hi, limit=1 if expiry else 16)
         row = (rows[0] if rows else None) if expiry else _pick_nearest(rows, product)
         iv = row.get("atm_iv") if row else None
         if row and isinstance(iv, int | float) and iv == iv:
@@ -297,11 +280,9 @@ async def iv_stats(
     }
 
 
-async def mobile_chain(
-    repo: Repository, cache: Cache, settings: Settings, product: str, expiry: str | None
-) -> dict[str, Any]:
+async def mobile_chain(md: MarketData, product: str, expiry: str | None) -> dict[str, Any]:
     """The compact chain summary of the seed's mobile BFF."""
-    chain, _ = await _chain(repo, cache, settings, product, expiry)
+    chain, _ = await _chain(md, product, expiry)
     return {
         "product": product,
         "expiry": str(chain["expiry"]),

@@ -7,12 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from deltastream.api.dependencies import RepoDep, SettingsDep
-from deltastream.api.ratelimit import GROUP_DATA, client_ip, enforce
 from deltastream.auth import service
+from deltastream.auth.repository import UserStore
 from deltastream.core.errors import AuthenticationError
+from deltastream.core.http.deps import SettingsDep
+from deltastream.core.http.ratelimit import GROUP_DATA, client_ip, enforce
 from deltastream.settings import Settings
 from deltastream.storage import Record
+from deltastream.storage.dependencies import get_repo
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -22,6 +24,7 @@ bearer_scheme = HTTPBearer(
 )
 
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+UserStoreDep = Annotated[UserStore, Depends(get_repo)]
 
 
 def _missing() -> AuthenticationError:
@@ -32,14 +35,16 @@ def _missing() -> AuthenticationError:
     )
 
 
-async def get_current_user(repo: RepoDep, settings: SettingsDep, credentials: BearerCredentials) -> Record:
+async def get_current_user(
+    repo: UserStoreDep, settings: SettingsDep, credentials: BearerCredentials
+) -> Record:
     if credentials is None:
         raise _missing()
     return await service.user_for_token(repo, settings, credentials.credentials)
 
 
 async def get_optional_user(
-    repo: RepoDep, settings: SettingsDep, credentials: BearerCredentials
+    repo: UserStoreDep, settings: SettingsDep, credentials: BearerCredentials
 ) -> Record | None:
     """None without a token; a token that is sent must be valid."""
     if credentials is None:
@@ -55,9 +60,9 @@ async def require_read_access(request: Request, credentials: BearerCredentials) 
     """Data and analytics reads: open when ``public_reads`` is on, else a valid access token.
 
     Only the signature and claims are checked (no storage lookup), and settings are read from the
-    app state rather than through another dependency: this runs on every data request.
+    request state rather than through another dependency: this runs on every data request.
     """
-    settings: Settings = request.app.state.settings
+    settings: Settings = request.state.settings
     if settings.public_reads:
         return
     if credentials is None:

@@ -7,11 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, status
 
-from deltastream.api.dependencies import RepoDep, SettingsDep
-from deltastream.api.openapi import error_responses
-from deltastream.api.ratelimit import GROUP_AUTH, GROUP_LOGIN, GROUP_LOGIN_ACCOUNT, enforce, rate_limit
 from deltastream.auth import service
-from deltastream.auth.dependencies import BearerCredentials, CurrentUser
+from deltastream.auth.dependencies import BearerCredentials, CurrentUser, UserStoreDep
 from deltastream.auth.schemas import (
     LoginRequest,
     MeResponse,
@@ -23,6 +20,9 @@ from deltastream.auth.schemas import (
     VerifyResponse,
 )
 from deltastream.core.errors import AuthenticationError
+from deltastream.core.http.deps import SettingsDep
+from deltastream.core.http.openapi import error_responses
+from deltastream.core.http.ratelimit import GROUP_AUTH, GROUP_LOGIN, GROUP_LOGIN_ACCOUNT, enforce, rate_limit
 from deltastream.settings import Settings
 
 router = APIRouter(tags=["auth"])
@@ -52,7 +52,7 @@ def _pair(settings: Settings, session: service.Session, message: str) -> dict[st
     responses=error_responses(409, 422, 429),
     dependencies=[rate_limit(GROUP_AUTH)],
 )
-async def register(body: RegisterRequest, repo: RepoDep, settings: SettingsDep) -> dict[str, Any]:
+async def register(body: RegisterRequest, repo: UserStoreDep, settings: SettingsDep) -> dict[str, Any]:
     session = await service.register(repo, settings, body.email, body.password, body.name)
     return {
         **_pair(settings, session, "User registered successfully"),
@@ -71,7 +71,9 @@ async def register(body: RegisterRequest, repo: RepoDep, settings: SettingsDep) 
     responses=error_responses(401, 422, 429),
     dependencies=[rate_limit(GROUP_LOGIN)],
 )
-async def login(body: LoginRequest, request: Request, repo: RepoDep, settings: SettingsDep) -> dict[str, Any]:
+async def login(
+    body: LoginRequest, request: Request, repo: UserStoreDep, settings: SettingsDep
+) -> dict[str, Any]:
     await enforce(request, GROUP_LOGIN_ACCOUNT, body.email.strip().lower())
     session = await service.login(repo, settings, body.email, body.password)
     return _pair(settings, session, "Login successful")
@@ -121,7 +123,7 @@ async def verify(
     responses=error_responses(401, 422, 429),
     dependencies=[rate_limit(GROUP_AUTH)],
 )
-async def refresh(body: RefreshRequest, repo: RepoDep, settings: SettingsDep) -> dict[str, Any]:
+async def refresh(body: RefreshRequest, repo: UserStoreDep, settings: SettingsDep) -> dict[str, Any]:
     session = await service.refresh(repo, settings, body.refresh_token)
     return _pair(settings, session, "Token refreshed")
 

@@ -18,11 +18,12 @@ from typing import Any, Literal
 import jwt
 from pwdlib import PasswordHash
 
+from deltastream.auth.repository import UserStore
 from deltastream.core.clock import utcnow
 from deltastream.core.errors import AuthenticationError, ConflictError, PermissionDeniedError
 from deltastream.core.logging import get_logger
 from deltastream.settings import Settings
-from deltastream.storage import Record, Repository
+from deltastream.storage import Record
 
 log = get_logger("auth")
 
@@ -150,7 +151,7 @@ def _session(settings: Settings, user: Record) -> Session:
     return Session(user=user, access_token=access, refresh_token=refresh, expires_in=settings.jwt_access_ttl)
 
 
-async def register(repo: Repository, settings: Settings, email: str, password: str, name: str) -> Session:
+async def register(repo: UserStore, settings: Settings, email: str, password: str, name: str) -> Session:
     """Create an account and log it in. A taken e-mail is a 409 whose message does not say so."""
     email = email.strip().lower()
     password_hash = await hash_password(password)
@@ -163,7 +164,7 @@ async def register(repo: Repository, settings: Settings, email: str, password: s
     return _session(settings, user)
 
 
-async def login(repo: Repository, settings: Settings, email: str, password: str) -> Session:
+async def login(repo: UserStore, settings: Settings, email: str, password: str) -> Session:
     """Check credentials. Unknown e-mail and wrong password give the same 401 after the same work."""
     user = await repo.get_user_by_email(email.strip().lower())
     if user is None:
@@ -175,7 +176,7 @@ async def login(repo: Repository, settings: Settings, email: str, password: str)
     return _session(settings, user)
 
 
-async def refresh(repo: Repository, settings: Settings, refresh_token: str) -> Session:
+async def refresh(repo: UserStore, settings: Settings, refresh_token: str) -> Session:
     """Trade a refresh token for a new pair, revoking the old ``jti`` (reuse gives 401)."""
     claims = decode_token(settings, refresh_token, "refresh")
     user = await repo.get_user(claims["sub"])
@@ -188,7 +189,7 @@ async def refresh(repo: Repository, settings: Settings, refresh_token: str) -> S
     return _session(settings, user)
 
 
-async def user_for_token(repo: Repository, settings: Settings, token: str) -> Record:
+async def user_for_token(repo: UserStore, settings: Settings, token: str) -> Record:
     """The stored user behind a valid access token (a deleted user's token stops working)."""
     claims = verify_access_token(settings, token)
     user = await repo.get_user(claims["sub"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -26,7 +27,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json", role: str | None =
         structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     )
 
-    def _ship(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+    def _ship(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
         for proc in _extra_processors:
             event = proc(logger, method, event)
         return event
@@ -68,7 +69,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json", role: str | None =
         structlog.contextvars.bind_contextvars(role=role)
 
 
-def _drop_color_message(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _drop_color_message(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     # uvicorn repeats each message with ANSI colours in this extra; JSON lines don't need it.
     event.pop("color_message", None)
     return event

@@ -5,7 +5,9 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 TICKS_TOTAL = Counter("deltastream_ticks_total", "Underlying ticks stored", ["product"])
-CHAINS_ENRICHED_TOTAL = Counter("deltastream_chains_enriched_total", "Option chains enriched and stored", ["product"])
+CHAINS_ENRICHED_TOTAL = Counter(
+    "deltastream_chains_enriched_total", "Option chains enriched and stored", ["product"]
+)
 ENRICHMENT_SECONDS = Histogram(
     "deltastream_enrichment_seconds",
     "Time to enrich and persist one chain",
@@ -20,5 +22,7 @@ DEAD_LETTERS_TOTAL = Counter("deltastream_dead_letters_total", "Dead-lettered me
 BUS_DROPPED_TOTAL = Gauge("deltastream_bus_dropped", "Messages dropped for slow bus subscribers")
 SOCKET_CLIENTS = Gauge("deltastream_socket_clients", "Connected Socket.IO clients")
 SOCKET_EMITS_TOTAL = Counter("deltastream_socket_emits_total", "Socket.IO broadcasts", ["event"])
-PCR_OI = Gauge("deltastream_pcr_oi", "Put-call ratio by open interest of the newest chain", ["product", "expiry"])
+PCR_OI = Gauge(
+    "deltastream_pcr_oi", "Put-call ratio by open interest of the newest chain", ["product", "expiry"]
+)
 SPOT_PRICE = Gauge("deltastream_spot_price", "Price of the newest underlying tick", ["product"])

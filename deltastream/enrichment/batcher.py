@@ -10,27 +10,27 @@ A batch that fails is retried chain by chain, so a bad chain fails only its own 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from deltastream.core.clock import utcnow
 from deltastream.enrichment.chain import ChainInput, enrich_chains
+from deltastream.enrichment.events import EnrichedChain
 
 MAX_BATCH = 256
 
 
 class ChainBatcher:
-    """Owned by one :class:`~deltastream.enrichment.dependencies.Pipeline` (one event loop)."""
+    """Owned by one :class:`~deltastream.enrichment.pipeline.Pipeline` (one event loop)."""
 
     def __init__(self, max_batch: int = MAX_BATCH) -> None:
         self.max_batch = max_batch
         self.batches = 0
         self.chains = 0
-        self._pending: list[tuple[ChainInput, asyncio.Future[dict[str, Any]]]] = []
+        self._pending: list[tuple[ChainInput, asyncio.Future[EnrichedChain]]] = []
 
-    async def enrich(self, item: ChainInput) -> dict[str, Any]:
+    async def enrich(self, item: ChainInput) -> EnrichedChain:
         """The enriched chain of ``item``, computed together with the other chains of this turn."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        future: asyncio.Future[EnrichedChain] = loop.create_future()
         if not self._pending:
             loop.call_soon(self._flush)
         self._pending.append((item, future))

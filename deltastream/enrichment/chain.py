@@ -37,6 +37,7 @@ import numpy as np
 
 from deltastream import quant
 from deltastream.core.jsonx import parse_ts
+from deltastream.enrichment.events import EnrichedChain
 from deltastream.feed import ProductSpec, expiry_instant
 
 YEAR_SECONDS = 365.0 * 86400.0
@@ -89,12 +90,12 @@ def _scalar(value: float, decimals: int) -> float | None:
 
 def enrich_chain(
     chain: Mapping[str, Any], spec: ProductSpec, previous: Mapping[str, Any] | None, *, processed_at: datetime
-) -> dict[str, Any]:
+) -> EnrichedChain:
     """The enriched chain (SPEC §3) of one validated ``chain`` (see :func:`enrich_chains`)."""
     return enrich_chains([ChainInput(chain, spec, previous)], processed_at=processed_at)[0]
 
 
-def enrich_chains(items: Sequence[ChainInput], *, processed_at: datetime) -> list[dict[str, Any]]:
+def enrich_chains(items: Sequence[ChainInput], *, processed_at: datetime) -> list[EnrichedChain]:
     """Enriched chains (SPEC §3), in the order of ``items``.
 
     ``previous`` is the newest stored enriched chain of the same product and expiry before each
@@ -103,12 +104,12 @@ def enrich_chains(items: Sequence[ChainInput], *, processed_at: datetime) -> lis
     groups: dict[tuple[int, bool], list[int]] = defaultdict(list)
     for i, item in enumerate(items):
         groups[(len(item.chain["strikes"]), item.spec.is_index)].append(i)
-    out: list[dict[str, Any]] = [{} for _ in items]
+    out: list[EnrichedChain | None] = [None] * len(items)
     for (n, is_index), members in groups.items():
         enriched = _enrich_group([items[i] for i in members], n, is_index, processed_at)
         for i, result in zip(members, enriched, strict=True):
             out[i] = result
-    return out
+    return [chain for chain in out if chain is not None]
 
 
 def _column(values: Sequence[Any] | np.ndarray) -> np.ndarray:
@@ -118,7 +119,7 @@ def _column(values: Sequence[Any] | np.ndarray) -> np.ndarray:
 
 def _enrich_group(
     items: Sequence[ChainInput], n: int, is_index: bool, processed_at: datetime
-) -> list[dict[str, Any]]:
+) -> list[EnrichedChain]:
     chains = [item.chain for item in items]
     bid, ask, last, volume, oi = quote_matrix(chains, n)
     strikes = np.array([c["strikes"] for c in chains], dtype=np.float64)
@@ -161,7 +162,7 @@ def _enrich_group(
 
     pains, exact_pain = _integral_pain(strikes, oi)
 
-    results = []
+    results: list[EnrichedChain] = []
     for c, item in enumerate(items):
         chain, spec, s = chains[c], item.spec, float(spot[c])
         atm = quant.atm_index(strikes[c], s)
@@ -177,7 +178,7 @@ def _enrich_group(
         gex = quant.gamma_exposure(greeks["gamma"][c], oi[c], _SIDES, s, spec.lot_size)
         span = slice(c * 2 * n, (c + 1) * 2 * n)
         # A dict display with literal keys: the cheapest way to build 2N output quotes.
-        quotes = [
+        quotes: list[Any] = [
             {
                 **quote,
                 "mid": mid_,
@@ -275,7 +276,7 @@ def _changes(
     oi_change = np.full(oi.shape, np.nan)
     price_change = np.full(oi.shape, np.nan)
     n = strikes.shape[1]
-    ascending = (strikes[:, 1:] > strikes[:, :-1]).all(axis=1)
+    ascending = np.asarray((strikes[:, 1:] > strikes[:, :-1]).all(axis=1), dtype=bool)
     same: list[int] = []
     for c, item in enumerate(items):
         prev = item.previous

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from deltastream.core.jsonx import parse_ts
-
-Candle = dict[str, Any]
+from deltastream.enrichment.events import Candle
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -73,12 +71,13 @@ def apply_tick(
         return CandleUpdate(new_candle(product, window_minutes, price, ts), None, True)
     live = _decoded(state)
     start = window_start(ts, window_minutes)
-    if start > live["start_time"]:
-        closed = {**live, "closed": True}
+    live_start, last_tick = parse_ts(live["start_time"]), parse_ts(live["last_tick_time"])
+    if start > live_start:
+        closed: Candle = {**live, "closed": True}
         return CandleUpdate(new_candle(product, window_minutes, price, ts), closed, True)
-    if start < live["start_time"] or ts <= live["last_tick_time"]:
+    if start < live_start or ts <= last_tick:
         return CandleUpdate(live, None, False)
-    updated = {
+    updated: Candle = {
         **live,
         "high": max(live["high"], price),
         "low": min(live["low"], price),

@@ -17,8 +17,11 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+
+from taskiq.exceptions import SendTaskError
 
 from deltastream.core import jsonx
 from deltastream.core.bus import (
@@ -28,6 +31,7 @@ from deltastream.core.bus import (
     TOPIC_ENRICHED_UNDERLYING,
 )
 from deltastream.core.clock import utcnow
+from deltastream.core.deadletters import DeadLetterSink, record_dead_letter
 from deltastream.core.jsonx import parse_ts
 from deltastream.core.logging import get_logger
 from deltastream.core.metrics import (
@@ -41,8 +45,16 @@ from deltastream.core.metrics import (
 from deltastream.enrichment import chain as chain_math
 from deltastream.enrichment import keys, ohlc
 from deltastream.enrichment import surface as surface_math
-from deltastream.enrichment.dependencies import Pipeline
-from deltastream.feed import expiry_instant, get_product
+from deltastream.enrichment.events import MARKET_TOPICS, EnrichedTick, Surface
+from deltastream.enrichment.pipeline import Pipeline
+from deltastream.feed import (
+    OptionChain,
+    Rejected,
+    UnderlyingTick,
+    expiry_instant,
+    get_product,
+    validate_message,
+)
 
 log = get_logger("enrichment")
 
@@ -85,7 +97,7 @@ async def process_tick(pipeline: Pipeline, tick: Mapping[str, Any]) -> bool:
     price = float(tick["price"])
     open_price = await session_open(pipeline, product, price, ts)
     change = price - open_price
-    record: dict[str, Any] = {
+    record: EnrichedTick = {
         "type": "UNDERLYING_ENRICHED",
         "product": product,
         "price": price,
@@ -194,7 +206,7 @@ async def enrich_and_store_chain(pipeline: Pipeline, chain: Mapping[str, Any]) -
 
 async def build_and_store_surface(
     pipeline: Pipeline, product: str, as_of: datetime | None = None
-) -> dict[str, Any] | None:
+) -> Surface | None:
     """Build, store, cache and publish ``product``'s surface; None if it has no live chain.
 
     Live expiries are the unexpired ones with a chain stored in the last ``cache_ttl`` seconds
@@ -234,3 +246,61 @@ async def _forget_expired_gauges(pipeline: Pipeline, product: str, now: datetime
         if expiry_instant(spec, expiry) <= now:
             with contextlib.suppress(KeyError):
                 PCR_OI.remove(product, expiry)
+
+
+class TaskSender(Protocol):
+    """Where :func:`dispatch_message` enqueues (the process's :class:`~deltastream.enrichment.queue.TaskQueue`)."""
+
+    async def send(self, task_name: str, **kwargs: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatched:
+    """What became of one market message: enqueued, or dead-lettered (with the record ids)."""
+
+    accepted: bool
+    chain_product: str | None = None
+    dead_letter_ids: tuple[str, ...] = ()
+
+
+async def dispatch_message(
+    queue: TaskSender, sink: DeadLetterSink, topic: str, payload: Mapping[str, Any]
+) -> Dispatched:
+    """Validate one market message and enqueue its tasks; rejects are dead-lettered, never raised."""
+    try:
+        if topic not in MARKET_TOPICS:
+            raise Rejected("unknown_type", f"no enrichment for topic {topic!r}", payload, topic)
+        model = validate_message(payload, topic)
+    except Rejected as rejected:
+        dead_letter_id = await record_dead_letter(
+            sink,
+            source=keys.DEAD_LETTER_SOURCE,
+            reason=rejected.reason,
+            error=rejected.error,
+            payload=dict(payload) if isinstance(payload, Mapping) else payload,
+            topic=topic,
+        )
+        return Dispatched(False, dead_letter_ids=(dead_letter_id,))
+    data = model.model_dump(mode="json")
+    sends = (
+        [(keys.TASK_PROCESS_TICK, {"tick": data}), (keys.TASK_COMPUTE_OHLC, {"tick": data})]
+        if isinstance(model, UnderlyingTick)
+        else [(keys.TASK_ENRICH_CHAIN, {"chain": data})]
+    )
+    failed: list[str] = []
+    for task_name, kwargs in sends:
+        try:
+            await queue.send(task_name, **kwargs)
+        except SendTaskError as exc:
+            cause = exc.__cause__ or exc
+            dead_letter_id = await record_dead_letter(
+                sink,
+                source=keys.DEAD_LETTER_SOURCE,
+                reason="enqueue_failed",
+                error=f"{type(cause).__name__}: {cause}",
+                payload=kwargs,
+                task=task_name,
+            )
+            failed.append(dead_letter_id)
+    product = model.product if isinstance(model, OptionChain) and not failed else None
+    return Dispatched(not failed, product, tuple(failed))

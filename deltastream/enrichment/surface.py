@@ -26,6 +26,7 @@ import numpy as np
 
 from deltastream import quant
 from deltastream.core.jsonx import parse_ts
+from deltastream.enrichment.events import Surface, SurfaceExpiry
 
 
 def _ivs(quotes: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -36,11 +37,12 @@ def _listed(values: np.ndarray, decimals: int = 6) -> list[float | None]:
     return [None if v != v else v for v in np.round(values, decimals).tolist()]
 
 
-def build_surface(product: str, chains: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def build_surface(product: str, chains: Sequence[Mapping[str, Any]]) -> Surface:
     """The surface payload of ``product`` from enriched chains (one per expiry; non-empty)."""
     ordered = sorted(chains, key=lambda c: (float(c.get("tte_years") or 0.0), str(c["expiry"])))
     newest = max(ordered, key=lambda c: parse_ts(c["timestamp"]))
-    slices, entries = [], []
+    slices: list[quant.ExpirySlice] = []
+    entries: list[SurfaceExpiry] = []
     for chain in ordered:
         strikes = np.asarray(chain["strikes"], dtype=np.float64)
         call_iv, put_iv = _ivs(chain["calls"]), _ivs(chain["puts"])

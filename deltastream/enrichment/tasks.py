@@ -9,7 +9,7 @@ between them (``RETRY_BASE_S``, doubling, capped at ``RETRY_MAX_S``), inside the
 last try the task records a dead letter ``{source: "enrichment", reason: "task_failed", task,
 payload: <the task's kwargs>, attempts, error}`` and returns normally, so the queue acknowledges
 it: a failing message is never redelivered forever. Replaying the dead letter re-sends the task
-with the same kwargs (see :mod:`deltastream.enrichment.dead_letters`).
+with the same kwargs (see :mod:`deltastream.deadletters.service`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import Any
 from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, TaskiqDepends, TaskiqEvents, TaskiqState
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
-from deltastream.core.deadletter import record_dead_letter
+from deltastream.core.deadletters import record_dead_letter
 from deltastream.core.logging import get_logger
 from deltastream.enrichment import keys, service
-from deltastream.enrichment.dependencies import STATE_KEY, Pipeline, pipeline_from_state
+from deltastream.enrichment.pipeline import STATE_KEY, Pipeline, pipeline_from_state
 
 log = get_logger("enrichment")
 
@@ -50,7 +50,7 @@ async def run_reliably(
     except Exception as exc:
         log.warning("task_failed", task=task_name, attempts=attempts, error=repr(exc)[:300])
         await record_dead_letter(
-            pipeline.repo,
+            pipeline.dead_letters,
             source=keys.DEAD_LETTER_SOURCE,
             reason="task_failed",
             error=f"{type(exc).__name__}: {exc}",

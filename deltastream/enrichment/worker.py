@@ -1,7 +1,7 @@
 """The task executor: the ``worker`` role's component.
 
 - Embedded: the in-memory broker runs each task in this process the moment the dispatcher kicks
-  it, so the component only owns a share of the runtime's task queue (and its start-up hooks).
+  it, so the component only owns a share of the process's task queue (and its start-up hooks).
 - Redis: it runs taskiq's :class:`~taskiq.receiver.Receiver` inside this event loop (not the
   taskiq CLI) on the task stream, as many workers as there are processes. If Redis goes away the
   receiver fails and is restarted after a short backoff (a consumer group lost with Redis' data
@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 from taskiq import AcknowledgeType
 from taskiq.receiver import Receiver
 
+from deltastream.core.lifecycle import Supervisor
 from deltastream.core.logging import get_logger
 from deltastream.enrichment.broker import MAX_IN_FLIGHT, ReclaimingStreamBroker
-from deltastream.enrichment.queue import TaskQueue, acquire_queue, release_queue
-from deltastream.settings import Settings
+from deltastream.enrichment.queue import TaskQueue
 
 log = get_logger("enrichment")
 
@@ -35,28 +34,29 @@ class EnrichmentWorker:
 
     name = "enrichment-worker"
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, queue: TaskQueue, supervisor: Supervisor) -> None:
         self.restarts = 0
-        self._runtime: Any = None
-        self._queue: TaskQueue | None = None
+        self._queue = queue
+        self._supervisor = supervisor
+        self._holding = False
         self._finish = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self, runtime: Any) -> None:
-        self._runtime = runtime
+    async def start(self) -> None:
         self._finish = asyncio.Event()
         self._stopping = False
-        self._queue = await acquire_queue(runtime, worker=True)
-        if isinstance(self._queue.broker, ReclaimingStreamBroker):
-            self._task = runtime.spawn(self._receive_forever(self._queue.broker), "enrichment-receiver")
+        await self._queue.acquire(worker=True)
+        self._holding = True
+        broker = self._queue.broker
+        if isinstance(broker, ReclaimingStreamBroker):
+            self._task = self._supervisor.spawn(self._receive_forever(broker), "enrichment-receiver")
 
     async def stop(self) -> None:
         """Stop taking tasks, let the running ones finish (up to a grace period), then release."""
         self._stopping = True
         if self._task is not None:
-            if self._queue is not None and isinstance(self._queue.broker, ReclaimingStreamBroker):
+            if isinstance(self._queue.broker, ReclaimingStreamBroker):
                 self._queue.broker.request_stop()
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), _STOP_GRACE_S)
@@ -66,9 +66,9 @@ class EnrichmentWorker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
             self._task = None
-        if self._queue is not None:
-            self._queue = None
-            await release_queue(self._runtime)
+        if self._holding:
+            self._holding = False
+            await self._queue.release()
 
     async def _receive_forever(self, broker: ReclaimingStreamBroker) -> None:
         """Run the receiver until stopped; restart it with backoff if the broker connection fails."""

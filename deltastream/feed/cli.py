@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-from deltastream.cli_common import fail, load_settings
 from deltastream.core.bus import TOPIC_MARKET_UNDERLYING, EventBus, create_bus
+from deltastream.core.cli import fail, load_settings
 from deltastream.core.errors import DeltaStreamError
 from deltastream.core.logging import configure_logging
+from deltastream.feed.component import FeedComponent
+from deltastream.feed.replay import ReplaySource
 from deltastream.settings import Settings
 
 stderr = Console(stderr=True)
@@ -63,51 +66,50 @@ async def record_session(
     return counts
 
 
-def _replay_runtime(settings: Settings) -> Any:
-    from deltastream.feed.component import FeedComponent
-    from deltastream.wiring import ROLE_FEED, ROLE_WORKER, Runtime, build_runtime
+class ReplayRuntime(Protocol):
+    """What a replay runs in (built by the composition root, see ``deltastream.cli``)."""
 
-    if settings.embedded:
-        return build_runtime(settings, frozenset({ROLE_FEED, ROLE_WORKER}))
-    # With Redis the running system's own dispatcher hears the bus: publish, nothing more.
-    from deltastream.core.cache import create_cache
-    from deltastream.storage import create_repository
+    @property
+    def feed(self) -> FeedComponent | None: ...
 
-    runtime = Runtime(
-        settings=settings,
-        roles=frozenset({ROLE_FEED}),
-        bus=create_bus(settings),
-        cache=create_cache(settings),
-        repo=create_repository(settings),
-    )
-    runtime.components = [FeedComponent(settings)]
-    return runtime
+    @property
+    def dispatched(self) -> int | None:
+        """Market messages the local pipeline has taken; None when there is none (Redis mode)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
-async def _wait_dispatched(runtime: Any, published: int, limit_s: float) -> None:
+BuildReplayRuntime = Callable[[Settings], ReplayRuntime]
+
+
+async def _wait_dispatched(runtime: ReplayRuntime, published: int, limit_s: float) -> None:
     """Wait (at most ``limit_s``) until the local pipeline has taken every published message.
 
-    Components that consume the market topics expose a ``dispatched`` count; stopping the runtime
-    afterwards drains the tasks they queued. Without such a component there is nothing to wait for.
+    Stopping the runtime afterwards drains the tasks it queued. Without a local pipeline there is
+    nothing to wait for.
     """
-    consumers = [c for c in runtime.components if isinstance(getattr(c, "dispatched", None), int)]
     poll_s = 0.05
     for _ in range(max(1, int(limit_s / poll_s))):
-        if all(c.dispatched >= published for c in consumers):
+        dispatched = runtime.dispatched
+        if dispatched is None or dispatched >= published:
             return
         await asyncio.sleep(poll_s)
 
 
 async def replay_session(
-    settings: Settings, path: Path, speed: float, drain_s: float, progress: bool
+    build: BuildReplayRuntime, settings: Settings, path: Path, speed: float, drain_s: float, progress: bool
 ) -> dict[str, int]:
     """Replay ``path`` through a runtime built for it; returns ``{"published", "rejected"}``."""
     settings = settings.model_copy(update={"feed_source": f"replay:{path}?speed={speed}"})
-    runtime = _replay_runtime(settings)
+    runtime = build(settings)
     await runtime.start()
     try:
-        feed = runtime.component("feed")
-        source = feed.source
+        feed = runtime.feed
+        source = feed.source if feed is not None else None
+        if feed is None or not isinstance(source, ReplaySource):
+            raise RuntimeError("the replay runtime has no started replay feed")
         columns = (TextColumn("replay"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
         with Progress(*columns, console=stderr, disable=not progress, transient=False) as bar:
             task = bar.add_task("replay", total=max(source.size, 1))
@@ -124,8 +126,8 @@ async def replay_session(
         await runtime.stop()
 
 
-def register(cli: typer.Typer) -> None:
-    """Add ``record`` and ``replay`` to the CLI."""
+def register(cli: typer.Typer, build_runtime: BuildReplayRuntime) -> None:
+    """Add ``record`` and ``replay`` to the CLI; a replay runs in ``build_runtime(settings)``."""
 
     @cli.command()
     def record(
@@ -166,7 +168,9 @@ def register(cli: typer.Typer) -> None:
         if not file.is_file():
             fail(f"replay file not found: {file}")
         try:
-            counts = asyncio.run(replay_session(settings, file, parse_speed(speed), drain, progress))
+            counts = asyncio.run(
+                replay_session(build_runtime, settings, file, parse_speed(speed), drain, progress)
+            )
         except DeltaStreamError as exc:
             fail(exc.message)
         typer.echo(

@@ -1,7 +1,7 @@
 """The feed role's runtime component: runs the configured source and publishes on the bus.
 
-Started by ``wiring`` for the ``feed`` role. Rejected messages become dead letters in
-``runtime.repo``; a summary (``tick_published``) is logged at info level every
+Built by the composition root for the ``feed`` role. Rejected messages become dead letters
+(``source="feed"``); a summary (``tick_published``) is logged at info level every
 ``SUMMARY_INTERVAL_S`` seconds rather than per tick.
 """
 
@@ -10,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from deltastream.core.bus import TOPIC_MARKET_UNDERLYING
+from deltastream.core.bus import TOPIC_MARKET_UNDERLYING, EventBus
+from deltastream.core.deadletters import DeadLetterSink
+from deltastream.core.lifecycle import Supervisor
 from deltastream.core.logging import get_logger
 from deltastream.feed.service import build_source, pump
 from deltastream.feed.sources import FeedSource
 from deltastream.feed.validation import DeadLetterRejects
 from deltastream.settings import Settings
-
-if TYPE_CHECKING:
-    from deltastream.wiring import Runtime
 
 log = get_logger("feed")
 
@@ -28,15 +27,20 @@ SUMMARY_INTERVAL_S = 30.0
 
 
 class FeedComponent:
-    """Owns one :class:`FeedSource` and the task pumping it onto ``runtime.bus``.
+    """Owns one :class:`FeedSource` and the task pumping it onto the bus.
 
     ``finished`` is set when the source ends (a replay reaching the end of its file) or fails.
     """
 
     name = "feed"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, bus: EventBus, dead_letters: DeadLetterSink, supervisor: Supervisor
+    ) -> None:
         self.settings = settings
+        self._bus = bus
+        self._dead_letters = dead_letters
+        self._supervisor = supervisor
         self.source: FeedSource | None = None
         self.finished = asyncio.Event()
         self.ticks = 0
@@ -46,12 +50,12 @@ class FeedComponent:
         self._summary_at = 0.0
         self._summary_counts = (0, 0)
 
-    async def start(self, runtime: Runtime) -> None:
+    async def start(self) -> None:
         self.finished.clear()
-        self.source = build_source(self.settings, on_reject=DeadLetterRejects(runtime.repo))
+        self.source = build_source(self.settings, on_reject=DeadLetterRejects(self._dead_letters))
         self._summary_at = time.monotonic()
         log.info("feed_started", source=self.source.name, feed_source=self.settings.feed_source)
-        self._task = runtime.spawn(self._run(runtime, self.source), name="feed")
+        self._task = self._supervisor.spawn(self._run(self.source), name="feed")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -65,9 +69,9 @@ class FeedComponent:
             self._task = None
         log.info("feed_stopped", ticks=self.ticks, chains=self.chains)
 
-    async def _run(self, runtime: Runtime, source: FeedSource) -> None:
+    async def _run(self, source: FeedSource) -> None:
         try:
-            count = await pump(source, runtime.bus, self._published)
+            count = await pump(source, self._bus, self._published)
             log.info("feed_source_ended", source=source.name, published=count, rejected=self.rejected)
         finally:
             self.finished.set()

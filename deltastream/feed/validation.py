@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from deltastream.core.bus import TOPIC_MARKET_CHAIN, TOPIC_MARKET_UNDERLYING
-from deltastream.core.deadletter import DeadLetterSink, record_dead_letter
+from deltastream.core.deadletters import DeadLetterSink, record_dead_letter
 from deltastream.core.jsonx import dumps
 from deltastream.core.logging import get_logger
 from deltastream.feed.events import OptionChain, UnderlyingTick

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from deltastream.realtime.service import SOCKETIO_PATH, external_emitter
+from deltastream.realtime.server import SOCKETIO_PATH, external_emitter
 
 if TYPE_CHECKING:
     from deltastream.realtime.component import RealtimeComponent

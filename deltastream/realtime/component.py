@@ -11,19 +11,16 @@ The manager still serves emits from processes without sockets (``external_emitte
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 import socketio
 
-from deltastream.core.bus import Message, Subscription
+from deltastream.core.bus import EventBus, Message, Subscription
+from deltastream.core.lifecycle import Supervisor
 from deltastream.core.logging import get_logger
 from deltastream.realtime.events import BRIDGED_TOPICS, broadcasts_for
 from deltastream.realtime.fanout import DEFAULT_MAX_BACKLOG, Broadcaster
-from deltastream.realtime.service import SocketGateway
+from deltastream.realtime.server import SocketGateway
 from deltastream.settings import Settings
-
-if TYPE_CHECKING:
-    from deltastream.wiring import Runtime
 
 log = get_logger("realtime")
 
@@ -33,8 +30,17 @@ class RealtimeComponent:
 
     name = "realtime"
 
-    def __init__(self, settings: Settings, *, max_backlog: int = DEFAULT_MAX_BACKLOG) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        bus: EventBus,
+        supervisor: Supervisor,
+        *,
+        max_backlog: int = DEFAULT_MAX_BACKLOG,
+    ) -> None:
         self.settings = settings
+        self._bus = bus
+        self._supervisor = supervisor
         self.gateway = SocketGateway(settings)
         self.broadcaster = Broadcaster(self.gateway.server, max_backlog=max_backlog)
         self._subscription: Subscription | None = None
@@ -46,10 +52,10 @@ class RealtimeComponent:
     def asgi_app(self) -> socketio.ASGIApp:
         return self.gateway.asgi_app()
 
-    async def start(self, runtime: Runtime) -> None:
+    async def start(self) -> None:
         self.gateway.start()
-        self._subscription = await runtime.bus.subscribe(*BRIDGED_TOPICS)
-        runtime.spawn(self._pump(self._subscription), name="realtime-bridge")
+        self._subscription = await self._bus.subscribe(*BRIDGED_TOPICS)
+        self._supervisor.spawn(self._pump(self._subscription), name="realtime-bridge")
 
     async def stop(self) -> None:
         if self._subscription is not None:

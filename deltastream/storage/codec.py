@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deltastream.core.jsonx import dumps, loads, parse_ts
-from deltastream.storage.protocol import Record
+from deltastream.storage.protocol import Record, RecordLike
 
 DATETIME_FIELDS: frozenset[str] = frozenset(
     {
@@ -62,7 +62,7 @@ def opt_us(value: datetime | str | None) -> int | None:
     return None if value is None else to_us(value)
 
 
-def required(record: Record, field: str) -> Any:
+def required(record: RecordLike, field: str) -> Any:
     """The value of a key field; a record without it is a caller bug, reported as ``ValueError``."""
     value = record.get(field)
     if value is None:
@@ -70,7 +70,7 @@ def required(record: Record, field: str) -> Any:
     return value
 
 
-def encode(record: Record) -> bytes:
+def encode(record: RecordLike) -> bytes:
     """The stored JSON form of a whole record."""
     return dumps(record)
 
@@ -95,7 +95,7 @@ def decode(blob: bytes | str) -> Record:
     return restore_datetimes(doc)
 
 
-def normalize(record: Record) -> Record:
+def normalize(record: RecordLike) -> Record:
     """The record exactly as a JSON backend would return it (used by the document store)."""
     return decode(encode(record))
 
@@ -111,7 +111,7 @@ def finite_or_none(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def chain_summary(chain: Record) -> tuple[float | None, ...]:
+def chain_summary(chain: RecordLike) -> tuple[float | None, ...]:
     """The scalar summary columns of an enriched chain, in :data:`SUMMARY_FIELDS` order."""
     return tuple(finite_or_none(chain.get(field)) for field in SUMMARY_FIELDS)
 

@@ -11,15 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from deltastream.core.clock import utcnow
+from deltastream.core.lifecycle import Supervisor
 from deltastream.core.logging import get_logger
 from deltastream.settings import Settings
-from deltastream.storage.protocol import Repository
-
-if TYPE_CHECKING:
-    from deltastream.wiring import Runtime
+from deltastream.storage.protocol import Purgeable
 
 log = get_logger("storage")
 
@@ -29,17 +26,17 @@ class RetentionComponent:
 
     name = "retention"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, repo: Purgeable, supervisor: Supervisor) -> None:
         self.retention_s = settings.retention_seconds
         self.interval_s = settings.purge_interval
         self.last_counts: dict[str, int] | None = None
         self.runs = 0
-        self._repo: Repository | None = None
+        self._repo = repo
+        self._supervisor = supervisor
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self, runtime: Runtime) -> None:
-        self._repo = runtime.repo
-        self._task = runtime.spawn(self._loop(), name="storage-retention")
+    async def start(self) -> None:
+        self._task = self._supervisor.spawn(self._loop(), name="storage-retention")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -50,8 +47,6 @@ class RetentionComponent:
 
     async def purge_once(self) -> dict[str, int]:
         """Delete what is older than the retention now; returns the counts per table."""
-        if self._repo is None:
-            raise RuntimeError("RetentionComponent is not started")
         cutoff = utcnow() - timedelta(seconds=self.retention_s)
         counts = await self._repo.purge_older_than(cutoff)
         self.last_counts = counts

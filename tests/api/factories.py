@@ -188,6 +188,7 @@ async def seed_chain(runtime: Runtime, chain: dict[str, Any], *, cache: bool = T
 class Api:
     app: FastAPI
     client: httpx.AsyncClient
+    asgi: Any = None  # the app with its lifespan state, for extra clients
 
     @property
     def runtime(self) -> Runtime:
@@ -201,10 +202,11 @@ async def running_api(
 ) -> AsyncIterator[Api]:
     """``create_app`` with its lifespan run, driven in-process through ``httpx.ASGITransport``."""
     app = create_app(settings, roles)
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
-        transport = httpx.ASGITransport(app=app, client=(client_ip, 50000))
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+        # manager.app carries the lifespan state into each request (as a server does).
+        transport = httpx.ASGITransport(app=manager.app, client=(client_ip, 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Api(app=app, client=client)
+            yield Api(app=app, client=client, asgi=manager.app)
 
 
 def assert_envelope(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:

@@ -28,7 +28,8 @@ async def test_products_lists_the_configured_products(api: Api, settings: Settin
 async def test_underlying_ticks_newest_first_with_limit_and_range(api: Api) -> None:
     now = utcnow().replace(microsecond=0)
     ticks = [make_tick("NIFTY", now - timedelta(seconds=10 - i), 21500.0 + i, tick_id=i) for i in range(10)]
-    await api.runtime.repo.upsert_ticks(ticks)
+    for tick in ticks:
+        await api.runtime.repo.upsert_tick(tick)
     await api.runtime.repo.upsert_tick(make_tick("BANKNIFTY", now, 45000.0))
 
     default = (await api.client.get("/api/data/underlying/NIFTY")).json()

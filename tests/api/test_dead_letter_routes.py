@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from deltastream.core.deadletter import record_dead_letter
+from deltastream.core.deadletters import record_dead_letter
 from deltastream.settings import Settings
 from tests.api.factories import Api, assert_envelope, running_api
 

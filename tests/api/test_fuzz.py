@@ -21,7 +21,7 @@ from schemathesis import GenerationMode, checks
 
 from deltastream.app import create_app
 from deltastream.auth import service as auth
-from deltastream.core.deadletter import record_dead_letter
+from deltastream.core.deadletters import record_dead_letter
 from deltastream.settings import Settings
 from deltastream.storage.sqlite import SQLiteRepository
 from deltastream.wiring import ALL_ROLES, build_runtime

@@ -75,7 +75,7 @@ async def test_rate_limits_shared_through_redis(
     shared = settings.model_copy(
         update={"redis_url": redis_url, "redis_prefix": redis_prefix, "rate_limit_data": "2/minute"}
     )
-    from deltastream.api.ratelimit import GROUP_DATA, RateLimiter
+    from deltastream.core.http.ratelimit import GROUP_DATA, RateLimiter
 
     first, second = RateLimiter(shared), RateLimiter(shared)
     assert (await first.hit(GROUP_DATA, "192.0.2.7")).allowed
@@ -86,7 +86,7 @@ async def test_rate_limits_shared_through_redis(
 
 
 async def test_an_unreachable_limiter_store_fails_open(settings: Settings) -> None:
-    from deltastream.api.ratelimit import GROUP_DATA, RateLimiter
+    from deltastream.core.http.ratelimit import GROUP_DATA, RateLimiter
 
     broken = RateLimiter(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
     assert await broken.hit(GROUP_DATA, "192.0.2.9") is None

@@ -1,6 +1,6 @@
 """The read routes on the scale-out backends: MongoDB storage and the Redis cache/bus.
 
-The route logic is backend-agnostic (it talks to the Repository and Cache protocols); these
+The route logic is backend-agnostic (it talks to each context's repository protocol and the Cache protocol); these
 tests prove the pre-serialised cache path, the cache-aside fill and the analytics reads hold on
 the real servers too.
 """
@@ -32,9 +32,8 @@ async def test_routes_on_mongo_and_redis(
         assert api.runtime.repo.name == "mongo"
         now = utcnow()
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON dates keep milliseconds
-        await api.runtime.repo.upsert_ticks(
-            [make_tick("NIFTY", now - timedelta(seconds=i), 21500.0 + i, i) for i in range(3)]
-        )
+        for i in range(3):
+            await api.runtime.repo.upsert_tick(make_tick("NIFTY", now - timedelta(seconds=i), 21500.0 + i, i))
         await seed_chain(api.runtime, make_chain("NIFTY", near, now, seed=1))
         stored_only = make_chain("NIFTY", far, now, seed=2)
         await seed_chain(api.runtime, stored_only, cache=False)

@@ -218,7 +218,7 @@ async def test_login_is_also_limited_per_account_across_ips(settings: Settings) 
                 "/api/auth/login", json={"email": "target@example.com", "password": "guess-1234"}
             )
             assert first.status_code == 401
-        transport = httpx.ASGITransport(app=api.app, client=("198.51.100.2", 50001))
+        transport = httpx.ASGITransport(app=api.asgi, client=("198.51.100.2", 50001))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other_ip:
             blocked = await other_ip.post(
                 "/api/auth/login", json={"email": "TARGET@example.com", "password": "guess-1234"}

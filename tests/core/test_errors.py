@@ -19,7 +19,7 @@ from deltastream.core.errors import (
     ValidationFailed,
     error_envelope,
 )
-from deltastream.core.http import RequestContextMiddleware, install_error_handlers
+from deltastream.core.http.errors import RequestContextMiddleware, install_error_handlers
 
 
 @pytest.mark.parametrize(

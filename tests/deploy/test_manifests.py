@@ -48,10 +48,9 @@ def _instr(name: str) -> list[str]:
 
 
 def _cli_verbs() -> set[str]:
-    from deltastream.__main__ import cli
-    from deltastream.wiring import register_cli
+    from deltastream.cli import cli, register_context_verbs
 
-    register_cli(cli)
+    register_context_verbs(cli)
     return set(typer.main.get_command(cli).commands)  # type: ignore[attr-defined]
 
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import redis
 
-from deltastream.enrichment import EnrichmentDispatcher, EnrichmentWorker
 from deltastream.settings import Settings
 from deltastream.wiring import ROLE_FEED, ROLE_WORKER, Runtime, build_runtime
 
@@ -19,12 +18,7 @@ from deltastream.wiring import ROLE_FEED, ROLE_WORKER, Runtime, build_runtime
 def make_runtime(settings: Settings, *, worker: bool = True, dispatcher: bool = True) -> Runtime:
     """A runtime whose only components are the enrichment worker and/or dispatcher."""
     roles = frozenset(r for r, on in ((ROLE_WORKER, worker), (ROLE_FEED, dispatcher)) if on)
-    runtime = build_runtime(settings, roles)
-    runtime.components = [
-        *([EnrichmentWorker(settings)] if worker else []),
-        *([EnrichmentDispatcher(settings)] if dispatcher else []),
-    ]
-    return runtime
+    return build_runtime(settings, roles, components={"enrichment-worker", "enrichment-dispatcher"})
 
 
 async def wait_until(

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deltastream.enrichment import EnrichmentWorker, service
+from deltastream.enrichment import service
 from deltastream.settings import get_settings
 from deltastream.wiring import ROLE_WORKER, build_runtime
 
@@ -25,8 +25,7 @@ async def main(marker: Path) -> None:
 
     service.process_tick = hold  # type: ignore[assignment]  # this process only
     settings = get_settings()
-    runtime = build_runtime(settings, frozenset({ROLE_WORKER}))
-    runtime.components = [EnrichmentWorker(settings)]
+    runtime = build_runtime(settings, frozenset({ROLE_WORKER}), components={"enrichment-worker"})
     await runtime.start()
     await asyncio.Event().wait()
 

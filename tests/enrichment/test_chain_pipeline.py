@@ -7,7 +7,6 @@ from datetime import timedelta
 from deltastream.core.bus import TOPIC_ENRICHED_CHAIN, TOPIC_MARKET_CHAIN
 from deltastream.core.jsonx import loads, parse_ts
 from deltastream.enrichment import keys, service
-from deltastream.enrichment.dependencies import Pipeline
 from deltastream.wiring import Runtime
 from tests.enrichment.conftest import drain, wait_until
 from tests.enrichment.factories import T0, make_chain
@@ -42,7 +41,7 @@ async def test_the_same_chain_delivered_three_times_is_stored_and_published_once
 
 
 async def test_build_up_uses_the_previous_stored_snapshot(runtime: Runtime) -> None:
-    pipeline = Pipeline.from_runtime(runtime)
+    pipeline = runtime.task_queue.pipeline
     first = make_chain("AAPL")
     second = make_chain("AAPL", ts=T0 + timedelta(seconds=5), oi_scale=1.2)
     assert await service.enrich_and_store_chain(pipeline, first)
@@ -59,7 +58,7 @@ async def test_build_up_uses_the_previous_stored_snapshot(runtime: Runtime) -> N
 
 
 async def test_an_older_chain_is_stored_but_does_not_replace_the_latest(runtime: Runtime) -> None:
-    pipeline = Pipeline.from_runtime(runtime)
+    pipeline = runtime.task_queue.pipeline
     sub = await runtime.bus.subscribe(TOPIC_ENRICHED_CHAIN)
     newer = make_chain("SPY", ts=T0 + timedelta(seconds=10))
     older = make_chain("SPY", ts=T0, spot=470.0)

@@ -12,11 +12,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from deltastream.cli import open_dead_letters
 from deltastream.core.bus import TOPIC_MARKET_CHAIN, TOPIC_MARKET_UNDERLYING
 from deltastream.core.errors import ConflictError, NotFoundError
 from deltastream.core.jsonx import loads
-from deltastream.enrichment import list_dead_letters, replay_dead_letter, service, tasks
-from deltastream.enrichment.cli import register_cli
+from deltastream.deadletters.cli import register as register_dead_letters
+from deltastream.enrichment import service, tasks
+from deltastream.feed import Rejected, validate_message
 from deltastream.settings import Settings
 from deltastream.wiring import Runtime
 from tests.enrichment.conftest import make_runtime, wait_until
@@ -29,16 +31,20 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _dead_letters(runtime: Runtime, **filters: Any) -> list[dict[str, Any]]:
-    return await list_dead_letters(runtime.repo, **filters)
+    return await runtime.dead_letters.list_dead_letters(**filters)
 
 
 async def test_invalid_messages_are_dead_lettered_and_the_dispatcher_keeps_going(runtime: Runtime) -> None:
     crossed = make_chain(n_strikes=5)
     crossed["calls"][2] = {**crossed["calls"][2], "bid": 50.0, "ask": 10.0}
-    await runtime.bus.publish(TOPIC_MARKET_UNDERLYING, make_tick(price=-5))
-    await runtime.bus.publish(TOPIC_MARKET_UNDERLYING, {"product": "NIFTY"})
-    await runtime.bus.publish(TOPIC_MARKET_UNDERLYING, make_tick(product="NIFTY", price="abc"))
-    await runtime.bus.publish(TOPIC_MARKET_CHAIN, crossed)
+    bad = [
+        (TOPIC_MARKET_UNDERLYING, make_tick(price=-5)),
+        (TOPIC_MARKET_UNDERLYING, {"product": "NIFTY"}),
+        (TOPIC_MARKET_UNDERLYING, make_tick(product="NIFTY", price="abc")),
+        (TOPIC_MARKET_CHAIN, crossed),
+    ]
+    for topic, payload in bad:
+        await runtime.bus.publish(topic, payload)
     await runtime.bus.publish(TOPIC_MARKET_UNDERLYING, make_tick(price=21501.0))
 
     async def good_tick_stored() -> bool:
@@ -47,7 +53,9 @@ async def test_invalid_messages_are_dead_lettered_and_the_dispatcher_keeps_going
     await wait_until(good_tick_stored)
     rejected = await _dead_letters(runtime)
     assert len(rejected) == 4
-    assert {d["reason"] for d in rejected} == {"validation"}
+    # One validation path: the dispatcher gives each message the reason the feed's edge gives it.
+    assert sorted(d["reason"] for d in rejected) == sorted(_edge_reason(t, p) for t, p in bad)
+    assert {d["reason"] for d in rejected} == {"invalid_price", "missing_field", "validation", "crossed_quote"}
     assert all(d["source"] == "enrichment" and d["topic"] and d["task"] is None for d in rejected)
     assert any("crossed quote" in d["error"] for d in rejected)
     assert any("price" in d["error"] for d in rejected)
@@ -60,8 +68,14 @@ async def test_unknown_product_is_dead_lettered_with_its_own_reason(runtime: Run
     assert record["reason"] == "unknown_product" and "DOGE" in record["error"]
 
 
+def _edge_reason(topic: str, payload: dict[str, Any]) -> str:
+    with pytest.raises(Rejected) as caught:
+        validate_message(payload, topic)
+    return caught.value.reason
+
+
 async def _has_dead_letters(runtime: Runtime, count: int) -> bool:
-    return await runtime.repo.count_dead_letters() >= count
+    return len(await _dead_letters(runtime, limit=1000)) >= count
 
 
 async def test_a_failing_task_is_retried_then_dead_lettered_then_replayed(
@@ -86,7 +100,7 @@ async def test_a_failing_task_is_retried_then_dead_lettered_then_replayed(
     assert record["payload"]["tick"]["price"] == 21555.0
 
     monkeypatch.setattr(service, "process_tick", real)
-    outcome = await replay_dead_letter(runtime, record["id"])
+    outcome = await runtime.dead_letters.replay(record["id"])
     assert outcome["action"] == "task" and outcome["accepted"] is True
 
     async def stored() -> bool:
@@ -96,16 +110,16 @@ async def test_a_failing_task_is_retried_then_dead_lettered_then_replayed(
     assert await _dead_letters(runtime) == []
     assert len(await _dead_letters(runtime, include_replayed=True)) == 1
     with pytest.raises(ConflictError):
-        await replay_dead_letter(runtime, record["id"])
+        await runtime.dead_letters.replay(record["id"])
     with pytest.raises(NotFoundError):
-        await replay_dead_letter(runtime, "999999")
+        await runtime.dead_letters.replay("999999")
 
 
 async def test_replaying_a_rejected_message_revalidates_it(runtime: Runtime) -> None:
     await runtime.bus.publish(TOPIC_MARKET_UNDERLYING, make_tick(price=0))
     await wait_until(lambda: _has_dead_letters(runtime, 1))
     (record,) = await _dead_letters(runtime)
-    outcome = await replay_dead_letter(runtime, record["id"])
+    outcome = await runtime.dead_letters.replay(record["id"])
     assert outcome["action"] == "dispatch" and outcome["accepted"] is False
     assert len(outcome["new_dead_letter_ids"]) == 1
     pending = await _dead_letters(runtime)
@@ -169,5 +183,5 @@ async def test_cli_lists_and_replays_dead_letters(
 async def _invoke_in_thread(args: list[str]) -> Any:
     """Run the enrichment CLI verbs; they call ``asyncio.run``, so off this test's event loop."""
     app = typer.Typer()
-    register_cli(app)
+    register_dead_letters(app, open_dead_letters)
     return await asyncio.to_thread(CliRunner().invoke, app, args)

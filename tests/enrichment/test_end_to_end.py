@@ -25,7 +25,7 @@ async def test_all_roles_enrich_store_cache_and_publish(settings: Settings) -> N
     try:
         sub = await runtime.bus.subscribe("enriched:*")
         await asyncio.sleep(2.0)
-        await runtime.component("feed").stop()
+        await runtime.feed.stop()
         events = await drain(sub, quiet_s=0.5)
         topics = {m.topic for m in events}
         assert {
@@ -53,7 +53,7 @@ async def test_all_roles_enrich_store_cache_and_publish(settings: Settings) -> N
             assert await cache.get(keys.ohlc(product, 5)) is not None
             assert (await cache.get(keys.surface(product)))["product"] == product
             assert (await cache.get(keys.live_expiries(product)))["expiries"] == expiries
-        assert await repo.count_dead_letters() == 0
+        assert await repo.list_dead_letters() == []
         published_chains = [m for m in events if m.topic == TOPIC_ENRICHED_CHAIN]
         stored = 0
         for product in PRODUCTS:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from deltastream.core.bus import TOPIC_ENRICHED_OHLC
 from deltastream.core.jsonx import loads
 from deltastream.enrichment import keys, ohlc, service
-from deltastream.enrichment.dependencies import Pipeline
 from deltastream.wiring import Runtime
 from tests.enrichment.conftest import drain
 from tests.enrichment.factories import make_tick
@@ -57,7 +56,7 @@ def test_a_tick_in_the_next_window_closes_the_candle() -> None:
 
 
 async def test_candles_are_stored_cached_and_published_once_per_tick(runtime: Runtime) -> None:
-    pipeline = Pipeline.from_runtime(runtime)
+    pipeline = runtime.task_queue.pipeline
     sub = await runtime.bus.subscribe(TOPIC_ENRICHED_OHLC)
     ticks = [make_tick(ts=T + timedelta(seconds=i * 20), price=100.0 + i) for i in range(5)]
     for tick in ticks:

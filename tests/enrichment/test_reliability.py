@@ -15,9 +15,7 @@ import redis
 
 from deltastream.core.bus import TOPIC_ENRICHED_UNDERLYING
 from deltastream.core.clock import utcnow
-from deltastream.enrichment import EnrichmentDispatcher, EnrichmentWorker, keys
-from deltastream.enrichment.queue import borrowed_queue
-from deltastream.feed.component import FeedComponent
+from deltastream.enrichment import keys
 from deltastream.settings import Settings
 from deltastream.wiring import ROLE_FEED, ROLE_WORKER, build_runtime
 from tests.enrichment.conftest import drain, make_runtime, wait_until
@@ -61,7 +59,7 @@ async def test_a_task_held_by_a_killed_worker_is_redelivered_and_stored_once(
     try:
         events = await observer.bus.subscribe(TOPIC_ENRICHED_UNDERLYING)
         tick = make_tick(ts=utcnow(), price=21555.0)
-        async with borrowed_queue(observer) as queue:
+        async with observer.task_queue.borrowed() as queue:
             await queue.send(keys.TASK_PROCESS_TICK, tick=tick)
 
         async def held() -> bool:
@@ -108,8 +106,11 @@ async def test_feed_bus_and_worker_recover_from_a_redis_restart(
             "task_idle_timeout": 1.0,
         }
     )
-    runtime = build_runtime(settings, frozenset({ROLE_WORKER, ROLE_FEED}))
-    runtime.components = [EnrichmentWorker(settings), EnrichmentDispatcher(settings), FeedComponent(settings)]
+    runtime = build_runtime(
+        settings,
+        frozenset({ROLE_WORKER, ROLE_FEED}),
+        components={"enrichment-worker", "enrichment-dispatcher", "feed"},
+    )
     await runtime.start()
     try:
 
@@ -127,8 +128,8 @@ async def test_feed_bus_and_worker_recover_from_a_redis_restart(
         restarted = utcnow()
 
         async def recovered() -> bool:
-            latest = await runtime.repo.latest_tick("NIFTY")
-            return latest is not None and latest["timestamp"] > restarted + timedelta(milliseconds=100)
+            latest = await runtime.repo.list_ticks("NIFTY", limit=1)
+            return bool(latest) and latest[0]["timestamp"] > restarted + timedelta(milliseconds=100)
 
         await wait_until(recovered, timeout_s=5)
         await wait_until(lambda: _has_event_after(events, restarted), timeout_s=5)

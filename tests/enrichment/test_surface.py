@@ -11,14 +11,13 @@ from deltastream import quant
 from deltastream.core.bus import TOPIC_ENRICHED_SURFACE
 from deltastream.core.jsonx import parse_ts
 from deltastream.enrichment import keys, service
-from deltastream.enrichment.dependencies import Pipeline
 from deltastream.wiring import Runtime
 from tests.enrichment.conftest import drain
 from tests.enrichment.factories import T0, make_chain, next_expiry
 
 
 async def test_surface_from_the_latest_chain_of_every_live_expiry(runtime: Runtime) -> None:
-    pipeline = Pipeline.from_runtime(runtime)
+    pipeline = runtime.task_queue.pipeline
     sub = await runtime.bus.subscribe(TOPIC_ENRICHED_SURFACE)
     expiries = [next_expiry("NIFTY", T0, i) for i in range(3)]
     for i, expiry in enumerate(reversed(expiries)):
@@ -57,7 +56,7 @@ async def test_surface_from_the_latest_chain_of_every_live_expiry(runtime: Runti
 
 
 async def test_expired_or_missing_expiries_are_left_out(runtime: Runtime) -> None:
-    pipeline = Pipeline.from_runtime(runtime)
+    pipeline = runtime.task_queue.pipeline
     assert await service.build_and_store_surface(pipeline, "AAPL", as_of=T0) is None
     expiry = next_expiry("AAPL", T0)
     await service.enrich_and_store_chain(pipeline, make_chain("AAPL", expiry=expiry))

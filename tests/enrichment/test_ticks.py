@@ -6,14 +6,13 @@ from datetime import timedelta
 
 from deltastream.core.bus import TOPIC_ENRICHED_UNDERLYING
 from deltastream.enrichment import keys, service
-from deltastream.enrichment.dependencies import Pipeline
 from deltastream.wiring import Runtime
 from tests.enrichment.conftest import drain
 from tests.enrichment.factories import T0, make_tick
 
 
 async def test_tick_is_stored_cached_and_published_once(runtime: Runtime) -> None:
-    pipeline = Pipeline.from_runtime(runtime)
+    pipeline = runtime.task_queue.pipeline
     sub = await runtime.bus.subscribe(TOPIC_ENRICHED_UNDERLYING)
     first = make_tick(ts=T0, price=21500.0)
     second = make_tick(ts=T0 + timedelta(seconds=1), price=21521.5, tick_id=1)
@@ -32,7 +31,7 @@ async def test_tick_is_stored_cached_and_published_once(runtime: Runtime) -> Non
 
 
 async def test_session_open_is_the_earliest_tick_of_the_utc_day(runtime: Runtime) -> None:
-    pipeline = Pipeline.from_runtime(runtime)
+    pipeline = runtime.task_queue.pipeline
     later = make_tick(ts=T0 + timedelta(minutes=5), price=101.0, product="AAPL")
     earlier = make_tick(ts=T0, price=100.0, product="AAPL")
     next_day = make_tick(ts=T0 + timedelta(days=1), price=110.0, product="AAPL")
@@ -47,7 +46,7 @@ async def test_session_open_is_the_earliest_tick_of_the_utc_day(runtime: Runtime
 
 
 async def test_an_older_tick_is_stored_but_does_not_replace_the_latest(runtime: Runtime) -> None:
-    pipeline = Pipeline.from_runtime(runtime)
+    pipeline = runtime.task_queue.pipeline
     sub = await runtime.bus.subscribe(TOPIC_ENRICHED_UNDERLYING)
     await service.process_tick(pipeline, make_tick(ts=T0 + timedelta(seconds=10), price=21510.0))
     assert await service.process_tick(pipeline, make_tick(ts=T0, price=21490.0)) is True

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from deltastream.core.bus import TOPIC_MARKET_CHAIN, TOPIC_MARKET_UNDERLYING, InProcessBus
-from deltastream.core.cache import create_cache
 from deltastream.core.errors import DeltaStreamError
 from deltastream.core.jsonx import dumps
 from deltastream.feed import PRODUCTS
@@ -18,29 +17,21 @@ from deltastream.feed.replay import ReplaySource
 from deltastream.feed.service import pump
 from deltastream.feed.validation import validate_message
 from deltastream.settings import Settings
-from deltastream.storage import create_repository
-from deltastream.wiring import ROLE_FEED, ROLE_WORKER, Runtime, component_factories
+from deltastream.wiring import ROLE_FEED, ROLE_WORKER, Runtime, build_runtime
 
 from .factories import make_tick
 
 
 def _feed_runtime(settings: Settings, bus: InProcessBus) -> Runtime:
     """A feed-role runtime holding only the feed component (the dispatcher is enrichment's to test)."""
-    runtime = Runtime(
-        settings=settings,
-        roles=frozenset({ROLE_FEED}),
-        bus=bus,
-        cache=create_cache(settings),
-        repo=create_repository(settings),
-    )
-    runtime.components = [FeedComponent(settings)]
-    return runtime
+    return build_runtime(settings, frozenset({ROLE_FEED}), components={"feed"}, bus=bus)
 
 
-def test_wiring_starts_the_feed_last_for_the_feed_role() -> None:
-    factories = component_factories(frozenset({ROLE_FEED}))
-    assert factories[-1] is FeedComponent
-    assert FeedComponent not in component_factories(frozenset({ROLE_WORKER}))
+def test_wiring_starts_the_feed_last_for_the_feed_role(settings: Settings) -> None:
+    runtime = build_runtime(settings, frozenset({ROLE_FEED}))
+    assert isinstance(runtime.components[-1], FeedComponent)
+    assert [c.name for c in runtime.components] == ["retention", "enrichment-dispatcher", "feed"]
+    assert build_runtime(settings, frozenset({ROLE_WORKER})).feed is None
 
 
 async def _collect(bus: InProcessBus, runtime: Runtime, done: Any, limit_s: float = 20.0) -> list[Any]:
@@ -67,7 +58,7 @@ async def test_ticks_for_every_product_and_chains_for_every_expiry(settings: Set
 
     seen = await _collect(bus, runtime, covered)
 
-    feed = runtime.component("feed")
+    feed = runtime.feed
     assert feed.ticks >= len(PRODUCTS) and feed.chains >= len(PRODUCTS) * settings.feed_expiries
     for message in seen:
         assert message.payload["schema"] == 1
@@ -110,7 +101,7 @@ async def test_stop_ends_publishing(settings: Settings) -> None:
     await runtime.start()
     await sub.get(timeout=10)
     await runtime.stop()
-    feed = runtime.component("feed")
+    feed = runtime.feed
     ticks = feed.ticks
     await asyncio.sleep(settings.feed_interval * 4)
     assert feed.ticks == ticks
@@ -126,7 +117,7 @@ async def test_replay_source_dead_letters_into_the_runtime_repo(settings: Settin
     sub = await bus.subscribe("market:*")
     await runtime.start()
     try:
-        feed = runtime.component("feed")
+        feed = runtime.feed
         await asyncio.wait_for(feed.finished.wait(), 10)
         letters = await runtime.repo.list_dead_letters(source="feed")
         assert sorted(d["reason"] for d in letters) == ["bad_json", "invalid_price"]

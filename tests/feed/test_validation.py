@@ -15,13 +15,14 @@ from deltastream.feed.replay import ReplaySource
 from deltastream.feed.validation import DeadLetterRejects, Rejected, validate_message
 from deltastream.feed.vendor import Translated, VendorAdapter
 from deltastream.settings import Settings
-from deltastream.storage import Repository, create_repository
+from deltastream.storage import create_repository
+from deltastream.wiring import Backend
 
 from .factories import make_chain, make_tick
 
 
 @pytest.fixture
-async def repo(settings: Settings) -> AsyncIterator[Repository]:
+async def repo(settings: Settings) -> AsyncIterator[Backend]:
     repository = create_repository(settings)
     await repository.start()
     yield repository
@@ -94,7 +95,7 @@ def test_each_kind_of_garbage_gets_its_reason(settings: Settings, index: int) ->
 
 
 async def test_mixed_garbage_is_dead_lettered_and_the_feed_keeps_running(
-    settings: Settings, repo: Repository
+    settings: Settings, repo: Backend
 ) -> None:
     tick, chain = make_tick(settings), make_chain(settings)
     garbage = _garbage(settings)
@@ -121,7 +122,7 @@ async def test_mixed_garbage_is_dead_lettered_and_the_feed_keeps_running(
 
 
 async def test_replayed_garbage_lines_are_dead_lettered(
-    settings: Settings, repo: Repository, tmp_path: Path
+    settings: Settings, repo: Backend, tmp_path: Path
 ) -> None:
     tick = make_tick(settings)
     path = tmp_path / "mixed.jsonl"
@@ -144,7 +145,7 @@ async def test_replayed_garbage_lines_are_dead_lettered(
     assert next(d for d in letters if d["reason"] == "bad_json")["payload"] == "{not json"
 
 
-async def test_a_vendor_mapping_error_is_dead_lettered(settings: Settings, repo: Repository) -> None:
+async def test_a_vendor_mapping_error_is_dead_lettered(settings: Settings, repo: Backend) -> None:
     class Broken(PassThrough):
         def translate(self, message: Any) -> Iterable[Translated]:
             if message == "boom":

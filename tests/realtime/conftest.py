@@ -36,7 +36,7 @@ class LiveServer:
 
     @property
     def realtime(self) -> RealtimeComponent:
-        component: RealtimeComponent = self.runtime.component("realtime")
+        component: RealtimeComponent = self.runtime.realtime
         return component
 
     async def publish(self, topic: str, payload: dict[str, Any]) -> None:

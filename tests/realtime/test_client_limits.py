@@ -10,11 +10,12 @@ import pytest
 import socketio
 
 from deltastream.auth.service import issue_token
-from deltastream.core.bus import TOPIC_ENRICHED_UNDERLYING
+from deltastream.core.bus import TOPIC_ENRICHED_UNDERLYING, InProcessBus
+from deltastream.core.lifecycle import Supervisor
 from deltastream.core.metrics import SOCKET_CLIENTS, SOCKET_EMITS_TOTAL
 from deltastream.realtime import fanout
 from deltastream.realtime.component import RealtimeComponent
-from deltastream.realtime.service import EVENT_BURST, EVENT_RATE_PER_S
+from deltastream.realtime.server import EVENT_BURST, EVENT_RATE_PER_S
 from tests.realtime.conftest import WAIT_S, ClientFactory, LiveServer, until
 from tests.realtime.factories import make_tick
 
@@ -176,7 +177,7 @@ async def test_cors_answers_once_and_foreign_origins_cannot_connect(live_app, co
 
 def test_building_the_server_connects_nothing(settings) -> None:
     dead = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0", "redis_prefix": "x:"})
-    component = RealtimeComponent(dead)
+    component = RealtimeComponent(dead, InProcessBus(), Supervisor())
     manager = component.server.manager
     assert isinstance(manager, socketio.AsyncRedisManager)
     assert manager.channel == "x:socketio"

@@ -11,7 +11,7 @@ from deltastream.core.errors import NotFoundError, ValidationFailed
 from deltastream.realtime.events import broadcasts_for
 from deltastream.realtime.fanout import encode_event
 from deltastream.realtime.schemas import parse_subscription
-from deltastream.realtime.service import TokenBucket
+from deltastream.realtime.server import TokenBucket
 from tests.realtime.factories import EXPIRY, make_alert, make_chain
 
 

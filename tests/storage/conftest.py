@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from deltastream.storage import Repository
 from deltastream.storage.mongo import MongoRepository
 from deltastream.storage.sqlite import SQLiteRepository
+from deltastream.wiring import Backend
 
 # Whole seconds, a minute in the past: exact on both backends (BSON dates hold milliseconds)
 # and well inside the Mongo TTL, which expires anything older than the retention.
@@ -115,7 +115,7 @@ async def mongo_repo(mongo_url: str, mongo_db_name: str) -> AsyncIterator[MongoR
 
 
 @pytest.fixture(params=["sqlite", "mongo"])
-def repo(request: pytest.FixtureRequest) -> Repository:
+def repo(request: pytest.FixtureRequest) -> Backend:
     fixture = "sqlite_repo" if request.param == "sqlite" else "mongo_repo"
-    backend: Repository = request.getfixturevalue(fixture)
+    backend: Backend = request.getfixturevalue(fixture)
     return backend

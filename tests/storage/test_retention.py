@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any
 
+from deltastream.core.lifecycle import Supervisor
 from deltastream.settings import Settings
-from deltastream.storage import Repository
 from deltastream.storage.retention import RetentionComponent
-from deltastream.wiring import ROLE_API, ROLE_FEED, ROLE_WORKER, component_factories
+from deltastream.wiring import ROLE_API, ROLE_FEED, ROLE_WORKER, build_runtime
 
 from .conftest import at, make_chain, make_tick
-
-
-@dataclass
-class _Runtime:
-    repo: Repository
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-
-    def spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=name)
-        self.tasks.append(task)
-        return task
 
 
 async def _wait_for_runs(component: RetentionComponent, runs: int) -> None:
@@ -33,15 +21,16 @@ async def _wait_for_runs(component: RetentionComponent, runs: int) -> None:
     raise AssertionError(f"retention ran {component.runs} times, expected {runs}")
 
 
-async def test_component_purges_periodically(repo: Repository, settings: Settings) -> None:
+async def test_component_purges_periodically(repo: Any, settings: Settings) -> None:
     # Retention 30 minutes, a purge every 50 ms.
     tuned = settings.model_copy(update={"retention_days": 30 / 1440, "purge_interval": 0.05})
     await repo.upsert_tick(make_tick(timestamp=at(90)))
     await repo.upsert_tick(make_tick(timestamp=at(0)))
     await repo.upsert_chain(make_chain(timestamp=at(45)))
 
-    component = RetentionComponent(tuned)
-    await component.start(_Runtime(repo))  # type: ignore[arg-type]
+    supervisor = Supervisor()
+    component = RetentionComponent(tuned, repo, supervisor)
+    await component.start()
     try:
         await _wait_for_runs(component, 1)
         assert component.last_counts is not None
@@ -54,14 +43,16 @@ async def test_component_purges_periodically(repo: Repository, settings: Setting
         assert [t["timestamp"] for t in await repo.list_ticks("NIFTY")] == [at(0)]
     finally:
         await component.stop()
+        await supervisor.close()
 
 
-def test_registered_for_writing_roles_only() -> None:
+def test_registered_for_writing_roles_only(settings: Settings) -> None:
     def has_retention(roles: frozenset[str]) -> bool:
-        return RetentionComponent in component_factories(roles)
+        return build_runtime(settings, roles).retention is not None
 
     assert has_retention(frozenset({ROLE_FEED}))
     assert has_retention(frozenset({ROLE_WORKER}))
     assert has_retention(frozenset({ROLE_API, ROLE_FEED, ROLE_WORKER}))
     assert not has_retention(frozenset({ROLE_API}))
-    assert component_factories(frozenset({ROLE_FEED, ROLE_WORKER})).count(RetentionComponent) == 1
+    both = build_runtime(settings, frozenset({ROLE_FEED, ROLE_WORKER})).components
+    assert [type(c) for c in both].count(RetentionComponent) == 1

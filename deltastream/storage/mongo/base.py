@@ -15,7 +15,7 @@ from bson.errors import InvalidId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from deltastream.storage.codec import DATETIME_FIELDS, normalize, to_utc
-from deltastream.storage.protocol import Record
+from deltastream.storage.protocol import RecordLike
 
 Document = dict[str, Any]
 
@@ -26,7 +26,7 @@ def to_ms(value: datetime | str) -> datetime:
     return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
 
 
-def to_document(record: Record) -> Document:
+def to_document(record: RecordLike) -> Document:
     """The stored form: the JSON-normalised record with its top-level datetimes as BSON dates."""
     doc = normalize(record)
     doc.pop("_id", None)

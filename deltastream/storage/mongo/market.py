@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from deltastream.storage.codec import SUMMARY_FIELDS, finite_or_none, required
 from deltastream.storage.mongo.base import Document, MongoBase, time_range, to_document, to_ms
-from deltastream.storage.protocol import Record
+from deltastream.storage.protocol import Record, RecordLike
 
 _DUPLICATE_KEY = 11000
 _SUMMARY_PROJECTION: Document = {"_id": 0, "product": 1, "expiry": 1, "timestamp": 1} | {
@@ -48,22 +47,9 @@ class MongoMarketStore(MongoBase):
             return False
         return result.upserted_id is not None
 
-    async def upsert_tick(self, tick: Record) -> bool:
+    async def upsert_tick(self, tick: RecordLike) -> bool:
         doc = to_document(tick)
         return await self._insert_if_absent("underlying_ticks", _tick_key(doc), doc)
-
-    async def upsert_ticks(self, ticks: list[Record]) -> int:
-        if not ticks:
-            return 0
-        docs = [to_document(tick) for tick in ticks]
-        ops = [UpdateOne(_tick_key(doc), {"$setOnInsert": doc}, upsert=True) for doc in docs]
-        try:
-            result = await self.db.underlying_ticks.bulk_write(ops, ordered=False)
-        except BulkWriteError as exc:
-            if any(err.get("code") != _DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
-                raise
-            return int(exc.details.get("nUpserted", 0))
-        return int(result.upserted_count)
 
     async def list_ticks(
         self, product: str, start: datetime | None = None, end: datetime | None = None, limit: int = 100
@@ -71,11 +57,7 @@ class MongoMarketStore(MongoBase):
         query = {"product": product, **time_range("timestamp", start, end)}
         return await self._find("underlying_ticks", query, "timestamp", limit)
 
-    async def latest_tick(self, product: str) -> Record | None:
-        rows = await self.list_ticks(product, limit=1)
-        return rows[0] if rows else None
-
-    async def upsert_chain(self, chain: Record, *, data: bytes | None = None) -> bool:
+    async def upsert_chain(self, chain: RecordLike, *, data: bytes | None = None) -> bool:
         # Stored as a BSON document, so pre-encoded JSON (``data``) is of no use here.
         doc = to_document(chain)
         return await self._insert_if_absent("option_chains", _chain_key(doc), doc)
@@ -123,7 +105,7 @@ class MongoMarketStore(MongoBase):
             query["timestamp"] = {"$gte": to_ms(since)}
         return sorted(str(expiry) for expiry in await self.db.option_chains.distinct("expiry", query))
 
-    async def upsert_candle(self, candle: Record) -> bool:
+    async def upsert_candle(self, candle: RecordLike) -> bool:
         doc = to_document(candle)
         doc["window_minutes"] = int(required(doc, "window_minutes"))
         key = {
@@ -148,20 +130,14 @@ class MongoMarketStore(MongoBase):
         }
         return await self._find("ohlc", query, "start_time", limit)
 
-    async def upsert_surface(self, surface: Record) -> bool:
+    async def upsert_surface(self, surface: RecordLike) -> bool:
         doc = to_document(surface)
         key = {"product": required(doc, "product"), "timestamp": required(doc, "timestamp")}
         return await self._replace("volatility_surfaces", key, doc)
 
     async def latest_surface(self, product: str) -> Record | None:
-        rows = await self.list_surfaces(product, limit=1)
+        rows = await self._find("volatility_surfaces", {"product": product}, "timestamp", 1)
         return rows[0] if rows else None
-
-    async def list_surfaces(
-        self, product: str, start: datetime | None = None, end: datetime | None = None, limit: int = 10
-    ) -> list[Record]:
-        query = {"product": product, **time_range("timestamp", start, end)}
-        return await self._find("volatility_surfaces", query, "timestamp", limit)
 
 
 def _chain_query(product: str, expiry: str | None, start: datetime | None, end: datetime | None) -> Document:

@@ -17,21 +17,30 @@ from pymongo.errors import OperationFailure
 
 import migrations
 from deltastream.core.logging import get_logger
-from deltastream.storage.mongo.accounts import MongoAccountStore
 from deltastream.storage.mongo.base import Document
+from deltastream.storage.mongo.dead_letters import MongoDeadLetterStore
 from deltastream.storage.mongo.market import MongoMarketStore
-from migrations.m0001_initial import MONGO_TTL_FIELDS
+from deltastream.storage.mongo.users import MongoUserStore
 
 log = get_logger("storage")
 
 DEFAULT_RETENTION_SECONDS = 7 * 86400.0
 
-# (collection, date field) deleted by age; revoked tokens go once expired before the cutoff.
-PURGE_TARGETS: tuple[tuple[str, str], ...] = (*MONGO_TTL_FIELDS, ("revoked_tokens", "expires_at"))
+# (collection, date field) deleted by age: the collections with a TTL index (created by migration
+# 0001; spelled here too because runtime code never imports a migration), then revoked tokens
+# once expired before the cutoff.
+TTL_FIELDS: tuple[tuple[str, str], ...] = (
+    ("underlying_ticks", "timestamp"),
+    ("option_chains", "timestamp"),
+    ("ohlc", "start_time"),
+    ("volatility_surfaces", "timestamp"),
+    ("logs", "timestamp"),
+)
+PURGE_TARGETS: tuple[tuple[str, str], ...] = (*TTL_FIELDS, ("revoked_tokens", "expires_at"))
 
 
-class MongoRepository(MongoMarketStore, MongoAccountStore):
-    """The Repository protocol on one MongoDB database (``tz_aware`` client: datetimes are UTC)."""
+class MongoRepository(MongoMarketStore, MongoUserStore, MongoDeadLetterStore):
+    """Every context's repository protocol on one MongoDB database (``tz_aware`` client: datetimes are UTC)."""
 
     name = "mongo"
 

@@ -64,3 +64,11 @@ def where_range(
     if end is not None:
         clauses.append(f"{column} <= ?")
         params.append(to_us(end))
+
+
+def int_id(value: str) -> int | None:
+    """Row ids are exposed as decimal strings; anything else names no row."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

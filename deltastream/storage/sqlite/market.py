@@ -14,7 +14,7 @@ from deltastream.storage.codec import (
     required,
     to_us,
 )
-from deltastream.storage.protocol import Record
+from deltastream.storage.protocol import Record, RecordLike
 from deltastream.storage.sqlite.base import SQLiteBase, keyed_handler, where_range
 from deltastream.storage.sqlite.upsert import KeyedTable, Row
 from deltastream.storage.sqlite.writer import BatchHandler
@@ -50,11 +50,11 @@ WHERE expiry IS NOT NULL
 """
 
 
-def _tick_row(tick: Record) -> Row:
+def _tick_row(tick: RecordLike) -> Row:
     return (required(tick, "product"), to_us(required(tick, "timestamp")), encode(tick))
 
 
-def _chain_row(chain: Record, data: bytes | None = None) -> Row:
+def _chain_row(chain: RecordLike, data: bytes | None = None) -> Row:
     return (
         required(chain, "product"),
         required(chain, "expiry"),
@@ -85,26 +85,16 @@ class SQLiteMarketStore(SQLiteBase):
         sql = f"SELECT data FROM {table} WHERE {' AND '.join(clauses)} ORDER BY {time_column} DESC LIMIT ?"
         return [decode(row[0]) for row in await self._fetch(sql, params)]
 
-    async def upsert_tick(self, tick: Record) -> bool:
+    async def upsert_tick(self, tick: RecordLike) -> bool:
         flags: list[bool] = await self._write("ticks", [_tick_row(tick)])
         return flags[0]
-
-    async def upsert_ticks(self, ticks: list[Record]) -> int:
-        if not ticks:
-            return 0
-        flags: list[bool] = await self._write("ticks", [_tick_row(tick) for tick in ticks])
-        return sum(flags)
 
     async def list_ticks(
         self, product: str, start: datetime | None = None, end: datetime | None = None, limit: int = 100
     ) -> list[Record]:
         return await self._select_docs("underlying_ticks", {"product": product}, "ts", start, end, limit)
 
-    async def latest_tick(self, product: str) -> Record | None:
-        rows = await self.list_ticks(product, limit=1)
-        return rows[0] if rows else None
-
-    async def upsert_chain(self, chain: Record, *, data: bytes | None = None) -> bool:
+    async def upsert_chain(self, chain: RecordLike, *, data: bytes | None = None) -> bool:
         flags: list[bool] = await self._write("chains", [_chain_row(chain, data)])
         return flags[0]
 
@@ -161,7 +151,7 @@ class SQLiteMarketStore(SQLiteBase):
         params = {"product": product, "since": None if since is None else to_us(since)}
         return [str(row[0]) for row in await self._fetch(_EXPIRIES_SQL, params)]
 
-    async def upsert_candle(self, candle: Record) -> bool:
+    async def upsert_candle(self, candle: RecordLike) -> bool:
         row = (
             required(candle, "product"),
             int(required(candle, "window_minutes")),
@@ -182,16 +172,11 @@ class SQLiteMarketStore(SQLiteBase):
         filters = {"product": product, "window_minutes": int(window_minutes)}
         return await self._select_docs("ohlc", filters, "start_ts", start, end, limit)
 
-    async def upsert_surface(self, surface: Record) -> bool:
+    async def upsert_surface(self, surface: RecordLike) -> bool:
         row = (required(surface, "product"), to_us(required(surface, "timestamp")), encode(surface))
         flags: list[bool] = await self._write("surfaces", [row])
         return flags[0]
 
     async def latest_surface(self, product: str) -> Record | None:
-        rows = await self.list_surfaces(product, limit=1)
+        rows = await self._select_docs("volatility_surfaces", {"product": product}, "ts", None, None, 1)
         return rows[0] if rows else None
-
-    async def list_surfaces(
-        self, product: str, start: datetime | None = None, end: datetime | None = None, limit: int = 10
-    ) -> list[Record]:
-        return await self._select_docs("volatility_surfaces", {"product": product}, "ts", start, end, limit)

@@ -19,9 +19,10 @@ import aiosqlite
 import migrations
 from deltastream.core.logging import get_logger
 from deltastream.storage.codec import to_us
-from deltastream.storage.sqlite.accounts import ACCOUNT_HANDLERS, SQLiteAccountStore
 from deltastream.storage.sqlite.base import each_handler
+from deltastream.storage.sqlite.dead_letters import DEAD_LETTER_HANDLERS, SQLiteDeadLetterStore
 from deltastream.storage.sqlite.market import MARKET_HANDLERS, SQLiteMarketStore
+from deltastream.storage.sqlite.users import USER_HANDLERS, SQLiteUserStore
 from deltastream.storage.sqlite.writer import SQLiteWriter
 
 log = get_logger("storage")
@@ -38,7 +39,7 @@ PURGE_TARGETS: tuple[tuple[str, str, str], ...] = (
 PURGE_CHUNK = 2000
 VACUUM_STEP_PAGES = 4096  # 16 MiB of 4 KiB pages per step, so queued writes wait briefly
 
-# Every write kind whose lone operation is one statement; "logs" (an executemany) is not.
+# Every write kind whose lone operation is one statement.
 AUTOCOMMIT_KINDS = frozenset(
     {"ticks", "chains", "candles", "surfaces", "revoke", "create_user", "insert", "modify", "purge"}
 )
@@ -93,8 +94,8 @@ async def _checkpoint(conn: aiosqlite.Connection) -> int:
     return int(next(iter(await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")))[0])
 
 
-class SQLiteRepository(SQLiteMarketStore, SQLiteAccountStore):
-    """The Repository protocol on one SQLite file. ``path`` may be ``":memory:"`` (tests only)."""
+class SQLiteRepository(SQLiteMarketStore, SQLiteUserStore, SQLiteDeadLetterStore):
+    """Every context's repository protocol on one SQLite file. ``path`` may be ``":memory:"`` (tests only)."""
 
     name = "sqlite"
 
@@ -129,7 +130,7 @@ class SQLiteRepository(SQLiteMarketStore, SQLiteAccountStore):
         self._reader = reader
         self._writer = SQLiteWriter(
             conn,
-            {**MARKET_HANDLERS, **ACCOUNT_HANDLERS, "purge": each_handler(_purge_chunk)},
+            {**MARKET_HANDLERS, **USER_HANDLERS, **DEAD_LETTER_HANDLERS, "purge": each_handler(_purge_chunk)},
             max_batch=self._max_batch,
             autocommit_kinds=AUTOCOMMIT_KINDS,
         )

@@ -16,16 +16,18 @@ from taskiq import TaskiqDepends, TaskiqState
 
 from deltastream.core.bus import EventBus
 from deltastream.core.cache import Cache
+from deltastream.core.deadletters import DeadLetterSink
 from deltastream.enrichment.batcher import ChainBatcher
+from deltastream.enrichment.repository import MarketWriter
 from deltastream.settings import Settings
-from deltastream.storage import Repository
 
 STATE_KEY = "pipeline"
 
 
 @dataclass
 class Pipeline:
-    """The backends a task writes to, plus process-local locks.
+    """The backends a task writes to (market tables, cache, bus, dead letters), plus process-local
+    locks.
 
     ``locks`` serialise read-modify-write sequences on one cache key within this process (the
     OHLC candle of a product): concurrent tasks of one worker never lose each other's update.
@@ -35,16 +37,13 @@ class Pipeline:
     """
 
     settings: Settings
-    repo: Repository
+    repo: MarketWriter
     cache: Cache
     bus: EventBus
+    dead_letters: DeadLetterSink
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     batcher: ChainBatcher = field(default_factory=ChainBatcher)
     recent_chains: LRUCache[tuple[str, str], Any] = field(default_factory=lambda: LRUCache(maxsize=1024))
-
-    @classmethod
-    def from_runtime(cls, runtime: Any) -> Pipeline:
-        return cls(settings=runtime.settings, repo=runtime.repo, cache=runtime.cache, bus=runtime.bus)
 
     def lock(self, name: str) -> asyncio.Lock:
         lock = self.locks.get(name)

@@ -41,8 +41,6 @@ import numpy as np
 
 from deltastream.core.bus import TOPIC_MARKET_CHAIN, TOPIC_MARKET_UNDERLYING
 from deltastream.core.clock import utcnow
-from deltastream.feed.positions import PositionBook, oi_targets
-from deltastream.feed.pricing import CALENDAR_YEAR_SECONDS, PricedGrid, atm_term, price_grid
 from deltastream.feed.products import (
     PRODUCTS,
     ProductSpec,
@@ -53,6 +51,8 @@ from deltastream.feed.products import (
     option_symbol,
     strikes_for,
 )
+from deltastream.feed.simulator.open_interest import PositionBook, oi_targets
+from deltastream.feed.simulator.pricing import CALENDAR_YEAR_SECONDS, PricedGrid, atm_term, price_grid
 from deltastream.feed.sources import EdgeSource
 from deltastream.feed.validation import MarketEvent, RejectHandler
 from deltastream.settings import Settings

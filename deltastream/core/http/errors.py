@@ -1,4 +1,4 @@
-"""HTTP edge concerns shared by every router: the error envelope handlers and request-ID logging."""
+"""The error envelope on every HTTP error, and request-ID logging."""
 
 from __future__ import annotations
 
@@ -9,21 +9,13 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from deltastream.core import jsonx
 from deltastream.core.errors import DeltaStreamError, error_envelope
+from deltastream.core.http.responses import JsonResponse
 
 log = structlog.get_logger(service="http")
-
-class JsonResponse(JSONResponse):
-    """JSON through :mod:`deltastream.core.jsonx` (orjson; UTC ``Z`` datetimes, NaN as null)."""
-
-    def render(self, content: object) -> bytes:
-        return jsonx.dumps(content)
-
 
 _STATUS_CODES = {
     400: "bad_request",

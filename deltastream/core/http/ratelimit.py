@@ -94,7 +94,7 @@ def client_ip(request: Request) -> str:
 
 async def enforce(request: Request, group: str, key: str) -> None:
     """Count the request in ``group`` for ``key``; raise a 429 envelope when over the limit."""
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    limiter: RateLimiter | None = getattr(request.state, "rate_limiter", None)
     if limiter is None:
         return
     quota = await limiter.hit(group, key)

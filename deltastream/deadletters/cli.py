@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from deltastream.cli_common import fail, load_settings
 from deltastream.core import jsonx
+from deltastream.core.cli import fail, load_settings
 from deltastream.core.errors import DeltaStreamError
-from deltastream.enrichment.dead_letters import list_dead_letters, replay_dead_letter, replay_dead_letters
+from deltastream.deadletters.service import DeadLetters
+from deltastream.settings import Settings
 
 T = TypeVar("T")
 
@@ -27,19 +29,16 @@ SourceOpt = Annotated[
 ]
 
 
-def _with_runtime(action: Callable[[Any], Awaitable[T]]) -> T:
-    """Start storage, cache and bus (no components), run ``action(runtime)``, stop them."""
-    from deltastream.wiring import build_runtime
+OpenDeadLetters = Callable[[Settings], AbstractAsyncContextManager[DeadLetters]]
 
+
+def _run(open_service: OpenDeadLetters, action: Callable[[DeadLetters], Awaitable[T]]) -> T:
+    """Open the service (storage, cache and bus; no components), run ``action`` on it, close it."""
     settings = load_settings()
 
     async def _go() -> T:
-        runtime = build_runtime(settings, frozenset())
-        await runtime.start()
-        try:
-            return await action(runtime)
-        finally:
-            await runtime.stop()
+        async with open_service(settings) as service:
+            return await action(service)
 
     try:
         return asyncio.run(_go())
@@ -66,8 +65,9 @@ def _show(records: list[dict[str, Any]], as_json: bool) -> None:
     Console().print(table)
 
 
-def register_cli(cli: typer.Typer) -> None:
-    """Add the ``dead-letters`` command group to the main CLI."""
+def register(cli: typer.Typer, open_service: OpenDeadLetters) -> None:
+    """Add the ``dead-letters`` command group to the main CLI; each command runs against
+    ``open_service(settings)`` (handed over by the composition root)."""
     group = typer.Typer(help="List and replay dead-lettered messages and tasks.", no_args_is_help=True)
 
     @group.command("list")
@@ -78,7 +78,7 @@ def register_cli(cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
     ) -> None:
         """Dead letters, newest first."""
-        records = _with_runtime(lambda rt: list_dead_letters(rt.repo, source, replayed, limit))
+        records = _run(open_service, lambda dl: dl.list_dead_letters(source, replayed, limit))
         _show(records, as_json)
 
     @group.command("replay")
@@ -91,10 +91,10 @@ def register_cli(cli: typer.Typer) -> None:
         if replay_all == (dead_letter_id is not None):
             fail("give either a dead letter ID or --all", code=2)
         if replay_all:
-            outcomes = _with_runtime(lambda rt: replay_dead_letters(rt, source=source))
+            outcomes = _run(open_service, lambda dl: dl.replay_all(source=source))
         else:
             assert dead_letter_id is not None
-            outcomes = [_with_runtime(lambda rt: replay_dead_letter(rt, dead_letter_id))]
+            outcomes = [_run(open_service, lambda dl: dl.replay(dead_letter_id))]
         for outcome in outcomes:
             typer.echo(jsonx.dumps(outcome).decode())
         if any("error" in outcome or not outcome.get("accepted", True) for outcome in outcomes):

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from enum import IntEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from deltastream.api import service
-from deltastream.api.dependencies import CacheDep, ProductDep, ProductPath, RepoDep, SettingsDep
-from deltastream.api.openapi import error_responses
-from deltastream.api.responses import JSONBytes
-from deltastream.api.schemas import (
+from deltastream.auth.dependencies import DataReadAccess
+from deltastream.core.http.openapi import error_responses
+from deltastream.core.http.params import CandleWindow, ExpiryQuery, TimeRangeDep, expiry_str
+from deltastream.core.http.responses import JsonResponse
+from deltastream.feed import get_product
+from deltastream.feed.dependencies import ProductDep, ProductPath
+from deltastream.marketdata.dependencies import MarketDataDep
+from deltastream.marketdata.schemas import (
     ChainsResponse,
     EnrichedChain,
     ExpiriesResponse,
@@ -20,42 +21,11 @@ from deltastream.api.schemas import (
     ProductsResponse,
     TicksResponse,
 )
-from deltastream.auth.dependencies import DataReadAccess
-from deltastream.feed import get_product
-from deltastream.wiring import Runtime
+from deltastream.marketdata.service import MarketData
 
 router = APIRouter(prefix="/api/data", tags=["data"], dependencies=[DataReadAccess])
 
 _ERRORS = error_responses(401, 404, 422, 429)
-
-
-async def time_range(
-    start: Annotated[
-        datetime | None,
-        Query(description="Inclusive lower bound, ISO-8601 (naive = UTC)", examples=["2025-01-03T10:00:00Z"]),
-    ] = None,
-    end: Annotated[
-        datetime | None,
-        Query(description="Inclusive upper bound, ISO-8601 (naive = UTC)", examples=["2025-01-03T12:00:00Z"]),
-    ] = None,
-) -> service.TimeRange:
-    return service.check_range(start, end)
-
-
-class CandleWindow(IntEnum):
-    """Candle width in minutes."""
-
-    ONE = 1
-    FIVE = 5
-    FIFTEEN = 15
-
-
-TimeRangeDep = Annotated[service.TimeRange, Depends(time_range)]
-ExpiryQuery = Annotated[date | None, Query(description="Expiry date `YYYY-MM-DD`", examples=["2025-01-09"])]
-
-
-def _expiry(value: date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 # Declared first: routes are matched in order, and this is the hot one.
@@ -71,13 +41,10 @@ def _expiry(value: date | None) -> str | None:
     responses=_ERRORS,
 )
 async def get_latest_chain(request: Request, product: ProductPath, expiry: ExpiryQuery = None) -> Response:
-    # The hot route: backends come straight from the runtime instead of through one dependency
-    # each, because every dependency node costs measurable time at thousands of requests/s.
-    runtime: Runtime = request.app.state.runtime
-    name = get_product(product).name
-    chosen, data = await service.latest_chain_bytes(
-        runtime.repo, runtime.cache, runtime.settings, name, _expiry(expiry)
-    )
+    # The hot route: the read model comes straight from the request state instead of through a
+    # dependency, because every dependency node costs measurable time at thousands of requests/s.
+    market_data: MarketData = request.state.market_data
+    chosen, data = await market_data.latest_chain_bytes(get_product(product).name, expiry_str(expiry))
     return Response(content=data, media_type="application/json", headers={"X-Expiry": chosen})
 
 
@@ -87,8 +54,8 @@ async def get_latest_chain(request: Request, product: ProductPath, expiry: Expir
     summary="Products streamed by this deployment",
     responses=error_responses(401, 429),
 )
-async def get_products(settings: SettingsDep) -> dict[str, Any]:
-    return service.products(settings)
+async def get_products(market_data: MarketDataDep) -> dict[str, Any]:
+    return market_data.products()
 
 
 @router.get(
@@ -100,11 +67,11 @@ async def get_products(settings: SettingsDep) -> dict[str, Any]:
 )
 async def get_underlying(
     product: ProductDep,
-    repo: RepoDep,
+    market_data: MarketDataDep,
     window: TimeRangeDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Maximum ticks returned")] = 100,
 ) -> Response:
-    return JSONBytes(await service.list_ticks(repo, product, window, limit))
+    return JsonResponse(await market_data.list_ticks(product, window, limit))
 
 
 @router.get(
@@ -116,12 +83,12 @@ async def get_underlying(
 )
 async def get_chains(
     product: ProductDep,
-    repo: RepoDep,
+    market_data: MarketDataDep,
     window: TimeRangeDep,
     expiry: ExpiryQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Maximum chains returned")] = 10,
 ) -> Response:
-    return JSONBytes(await service.list_chains(repo, product, _expiry(expiry), window, limit))
+    return JsonResponse(await market_data.list_chains(product, expiry_str(expiry), window, limit))
 
 
 @router.get(
@@ -130,8 +97,8 @@ async def get_chains(
     summary="Expiries with stored chains",
     responses=_ERRORS,
 )
-async def get_expiries(product: ProductDep, repo: RepoDep) -> Response:
-    return JSONBytes(await service.list_expiries(repo, product))
+async def get_expiries(product: ProductDep, market_data: MarketDataDep) -> Response:
+    return JsonResponse(await market_data.list_expiries(product))
 
 
 @router.get(
@@ -143,12 +110,11 @@ async def get_expiries(product: ProductDep, repo: RepoDep) -> Response:
 )
 async def get_ohlc(
     product: ProductDep,
-    repo: RepoDep,
-    cache: CacheDep,
+    market_data: MarketDataDep,
     window_range: TimeRangeDep,
     window: Annotated[
         CandleWindow, Query(description="Candle width in minutes: 1, 5 or 15")
     ] = CandleWindow.ONE,
     limit: Annotated[int, Query(ge=1, le=1000, description="Maximum candles returned")] = 100,
 ) -> Response:
-    return JSONBytes(await service.list_candles(repo, cache, product, int(window), window_range, limit))
+    return JsonResponse(await market_data.list_candles(product, int(window), window_range, limit))

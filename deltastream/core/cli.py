@@ -7,7 +7,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
-from deltastream.settings import InsecureConfigurationError, Settings, get_settings
+from deltastream.settings import ConfigurationError, Settings, get_settings
 
 EXIT_CONFIG = 2
 
@@ -21,7 +21,7 @@ def load_settings() -> Settings:
     """Settings from the environment; a bad value exits 2 with one line instead of a traceback."""
     try:
         return get_settings()
-    except InsecureConfigurationError as exc:
+    except ConfigurationError as exc:
         fail(str(exc))
     except ValidationError as exc:
         first = exc.errors()[0]

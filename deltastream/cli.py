@@ -1,0 +1,172 @@
+"""The command line: one verb per role (the same image runs them all), plus each context's verbs.
+
+``run | run-api | run-worker | run-feed | migrate | version`` live here; ``record``/``replay``
+(feed) and ``dead-letters`` (deadletters) are added by those contexts, which are handed what they
+need from the composition root (a runtime builder, a service opener) instead of importing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from deltastream import __version__
+from deltastream.core.cli import load_settings, require_redis
+from deltastream.core.logging import configure_logging
+from deltastream.settings import Settings
+
+if TYPE_CHECKING:
+    from deltastream.deadletters.service import DeadLetters
+    from deltastream.wiring import Runtime
+
+# Role names as in deltastream.wiring (imported lazily there: `version` and `--help` stay fast).
+ROLE_API, ROLE_FEED, ROLE_WORKER = "api", "feed", "worker"
+ALL_ROLES = frozenset({ROLE_API, ROLE_FEED, ROLE_WORKER})
+
+cli = typer.Typer(
+    name="deltastream",
+    help="DeltaStream: real-time option analytics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+HostOpt = Annotated[str | None, typer.Option(help="bind address (default DELTASTREAM_HOST)")]
+PortOpt = Annotated[int | None, typer.Option(help="port (default DELTASTREAM_PORT)")]
+
+
+# Split roles on one host get distinct default ports, unless DELTASTREAM_PORT (or --port) is set
+# explicitly, as containers do: there every role serves on that port.
+_ROLE_PORT_OFFSET = {ROLE_FEED: 1, ROLE_WORKER: 2}
+
+
+def _serve(settings: Settings, roles: frozenset[str], host: str | None, port: int | None) -> None:
+    """Serve ``roles`` with uvicorn. Every role serves /health, /ready and /metrics; only the API
+    role adds the REST routes and Socket.IO."""
+    import gc
+
+    import uvicorn
+
+    from deltastream.app import create_app
+
+    # Fewer, cheaper collections: full GCs otherwise pause fan-out to many sockets for 100+ ms
+    # (measured in bench/bench_realtime.py).
+    gc.set_threshold(100_000, 50, 1000)
+    configure_logging(settings.log_level, settings.log_format, role="+".join(sorted(roles)))
+    if port is None and "port" in settings.model_fields_set:
+        port = settings.port
+    if port is None:
+        offset = 0 if ROLE_API in roles else max(_ROLE_PORT_OFFSET.get(r, 0) for r in roles)
+        port = settings.port + offset
+    app = create_app(settings, roles)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+
+
+@cli.command()
+def run(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Every role in one process: API + Socket.IO, feed and worker (embedded backends by default)."""
+    _serve(load_settings(), ALL_ROLES, host, port)
+
+
+@cli.command("run-api")
+def run_api(host: HostOpt = None, port: PortOpt = None) -> None:
+    """The HTTP and Socket.IO server only (needs Redis to hear the other roles)."""
+    settings = load_settings()
+    require_redis(settings, "run-api")
+    _serve(settings, frozenset({ROLE_API}), host, port)
+
+
+@cli.command("run-worker")
+def run_worker(host: HostOpt = None, port: PortOpt = None) -> None:
+    """The enrichment worker only (taskiq over Redis streams); ops endpoints on DELTASTREAM_PORT+2."""
+    settings = load_settings()
+    require_redis(settings, "run-worker")
+    _serve(settings, frozenset({ROLE_WORKER}), host, port)
+
+
+@cli.command("run-feed")
+def run_feed(host: HostOpt = None, port: PortOpt = None) -> None:
+    """The market feed and enrichment dispatcher, publishing on the Redis bus; ops endpoints on
+    DELTASTREAM_PORT+1."""
+    settings = load_settings()
+    require_redis(settings, "run-feed")
+    _serve(settings, frozenset({ROLE_FEED}), host, port)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply pending migrations to the configured storage backend and list them."""
+    settings = load_settings()
+
+    async def _go() -> list[str]:
+        from deltastream.storage import create_repository
+
+        repo = create_repository(settings)
+        await repo.start()
+        try:
+            return await repo.applied_migrations()
+        finally:
+            await repo.close()
+
+    for name in asyncio.run(_go()):
+        typer.echo(f"applied {name}")
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def replay_runtime(settings: Settings) -> Runtime:
+    """The runtime a replay publishes through. Embedded, a local feed + worker pipeline enriches
+    and stores the replayed data; with Redis the running system's own dispatcher hears the bus,
+    so the feed alone publishes."""
+    from deltastream.wiring import build_runtime
+
+    if settings.embedded:
+        return build_runtime(settings, frozenset({ROLE_FEED, ROLE_WORKER}))
+    return build_runtime(settings, frozenset({ROLE_FEED}), components={"feed"})
+
+
+@asynccontextmanager
+async def open_dead_letters(settings: Settings) -> AsyncIterator[DeadLetters]:
+    """Storage, cache and bus started (no components) for one dead-letters command."""
+    from deltastream.wiring import build_runtime
+
+    runtime = build_runtime(settings, frozenset())
+    await runtime.start()
+    try:
+        yield runtime.dead_letters
+    finally:
+        await runtime.stop()
+
+
+def register_context_verbs(app: typer.Typer) -> None:
+    """Let the contexts add their own verbs (record, replay, dead-letters)."""
+    from deltastream.deadletters.cli import register as register_dead_letters
+    from deltastream.feed.cli import register as register_feed
+
+    register_feed(app, replay_runtime)
+    register_dead_letters(app, open_dead_letters)
+
+
+def main() -> None:
+    register_context_verbs(cli)
+    cli()
+
+
+if __name__ == "__main__":
+    main()
