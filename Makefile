@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 BSTAMP := $(VENV)/.installed-bench
 
-.PHONY: help install run test bench fuzz lint typecheck clean
+.PHONY: help install run test bench fuzz lint typecheck browser clean
 
 help:
 	@echo "make run    - set up .venv and start every role on http://127.0.0.1:8000 (SQLite, in-process bus)"
@@ -40,18 +40,22 @@ run: $(STAMP)
 	$(PY) -m deltastream run --host 127.0.0.1 --port 8000
 
 # The gates run first: a broken import contract or a type error fails `make test` (and CI).
-test: lint typecheck
+test: lint typecheck browser
 	$(PY) -m pytest
 
 bench: $(BSTAMP)
 	$(PY) -m bench
 
 fuzz: $(TSTAMP)
-	DELTASTREAM_FUZZ_EXAMPLES=500 $(PY) -m pytest tests/api/test_fuzz.py -p no:randomly
+	DELTASTREAM_FUZZ_EXAMPLES=500 $(PY) -m pytest tests/test_fuzz.py -p no:randomly
 
 lint: $(TSTAMP)
 	$(VENV)/bin/ruff check deltastream tests migrations bench
 	$(VENV)/bin/lint-imports --no-cache
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+browser:
+	@scripts/ensure-chromium
 
 typecheck: $(TSTAMP)
 	$(VENV)/bin/mypy deltastream

@@ -1,4 +1,8 @@
-"""Shared fixtures: real Redis, a Mongo wire server, temporary SQLite files, settings."""
+"""Shared fixtures: real Redis, a Mongo wire server, temporary SQLite files, settings.
+
+Plugins: ``tests.fixtures.servers`` (Redis, MongoDB), ``tests.fixtures.runtimes`` (enrichment
+runtimes) and ``tests.fixtures.api`` (the in-process ``api``). Payload factories: ``tests.factories``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import pytest
 
 from deltastream.settings import Settings
 
-pytest_plugins = ["tests.fixtures.servers"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.runtimes", "tests.fixtures.api"]
 
 
 @pytest.fixture

@@ -204,6 +204,10 @@ def chain_metrics(
 ) -> ChainMetrics:
     """All seed per-chain analytics in one call (unrounded; round at the payload).
 
+    Library API, not on the pipeline's path: enrichment computes the same figures vectorised over
+    a batch (``enrichment.chain``); this per-chain form is the reference ``bench/bench_quant.py``
+    and ``tests/quant`` hold those definitions to.
+
     Same definitions as the seed's ``process_option_chain`` (PCR 0 on a zero
     denominator, ATM ties to the lower strike, straddle 0 when a leg is missing,
     exact max pain) plus the expected move.

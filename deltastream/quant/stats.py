@@ -59,6 +59,9 @@ def days_to_expiry(expiry: Any, as_of: Any, *, cutoff_utc: str = DEFAULT_EXPIRY_
 def tte_years(expiry: Any, as_of: Any, *, cutoff_utc: str = DEFAULT_EXPIRY_CUTOFF_UTC) -> FloatArray:
     """ACT/365 time to expiry in years (``days_to_expiry / 365``), floored at 0.
 
+    A fixed UTC cut-off: library API for callers without a product. The pipeline instead measures
+    to the expiry's own session close (``feed.expiry_instant``), so it does not call this.
+
     An expired option gets 0, for which ``implied_vol`` returns NaN and the
     pricers return intrinsic value.
     """

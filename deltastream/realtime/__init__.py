@@ -1,6 +1,6 @@
 """Realtime context: the Socket.IO server, its rooms and the bridge from the bus to the rooms.
 
-Public surface: ``RealtimeComponent`` (registered for the api role), ``mount_socketio`` (serves
+Owns no table. Public surface: ``RealtimeComponent`` (built by the composition root for the api role), ``mount_socketio`` (serves
 ``/socket.io/`` from the FastAPI app) and ``external_emitter`` (push to rooms from any process).
 See docs/socket.md for the events and payloads.
 """

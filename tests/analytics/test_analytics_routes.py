@@ -7,15 +7,16 @@ from datetime import timedelta
 from deltastream.core import jsonx
 from deltastream.core.clock import utcnow
 from deltastream.enrichment import keys
-from tests.api.factories import Api, assert_envelope, live_expiries, make_chain, make_surface, seed_chain
+from tests.factories import surface
+from tests.fixtures.api import Api, assert_envelope, live_expiries, oracle_chain, seed_chain
 
 
 async def test_pcr_latest_per_expiry_and_seed_trend(api: Api) -> None:
     near, far = live_expiries("NIFTY", 2)
     now = utcnow()
-    chains = [make_chain("NIFTY", near, now - timedelta(minutes=10 - i), seed=i) for i in range(3)]
-    chains.append(make_chain("NIFTY", far, now - timedelta(minutes=1), seed=7))
-    chains.append(make_chain("NIFTY", near, now - timedelta(hours=30), seed=8))
+    chains = [oracle_chain("NIFTY", near, now - timedelta(minutes=10 - i), seed=i) for i in range(3)]
+    chains.append(oracle_chain("NIFTY", far, now - timedelta(minutes=1), seed=7))
+    chains.append(oracle_chain("NIFTY", near, now - timedelta(hours=30), seed=8))
     for chain in chains:
         await seed_chain(api.runtime, chain)
     # The cache holds the newest of each expiry, as the pipeline leaves it.
@@ -52,9 +53,9 @@ async def test_pcr_without_data_is_empty_not_an_error(api: Api) -> None:
 
 async def test_max_pain_matches_the_brute_force_definition(api: Api) -> None:
     near, far = live_expiries("NIFTY", 2)
-    chain = make_chain("NIFTY", near, spot=21503.45, seed=3)
+    chain = oracle_chain("NIFTY", near, spot=21503.45, seed=3)
     await seed_chain(api.runtime, chain)
-    await seed_chain(api.runtime, make_chain("NIFTY", far, seed=4))
+    await seed_chain(api.runtime, oracle_chain("NIFTY", far, seed=4))
 
     body = (await api.client.get("/api/analytics/max-pain/NIFTY")).json()
     assert body["expiry"] == near and body["expiry_source"] == "nearest"
@@ -70,7 +71,7 @@ async def test_max_pain_matches_the_brute_force_definition(api: Api) -> None:
 
 
 async def test_max_pain_curve_is_computed_when_the_chain_lacks_it(api: Api) -> None:
-    chain = make_chain("NIFTY", live_expiries("NIFTY", 1)[0], seed=5)
+    chain = oracle_chain("NIFTY", live_expiries("NIFTY", 1)[0], seed=5)
     expected = chain.pop("pain_curve")
     await seed_chain(api.runtime, chain)
     body = (await api.client.get("/api/analytics/max-pain/NIFTY")).json()
@@ -81,7 +82,7 @@ async def test_max_pain_curve_is_computed_when_the_chain_lacks_it(api: Api) -> N
 
 
 async def test_oi_analysis_per_strike(api: Api) -> None:
-    chain = make_chain("BANKNIFTY", live_expiries("BANKNIFTY", 1)[0], seed=6)
+    chain = oracle_chain("BANKNIFTY", live_expiries("BANKNIFTY", 1)[0], seed=6)
     await seed_chain(api.runtime, chain)
     body = (await api.client.get("/api/analytics/oi-analysis/BANKNIFTY")).json()
     assert len(body["strikes"]) == len(chain["strikes"])
@@ -96,7 +97,7 @@ async def test_oi_analysis_per_strike(api: Api) -> None:
 
 
 async def test_oi_buildup_bands_with_a_1pct_atm_band(api: Api) -> None:
-    chain = make_chain("NIFTY", live_expiries("NIFTY", 1)[0], spot=21500.0, n=21, seed=7)
+    chain = oracle_chain("NIFTY", live_expiries("NIFTY", 1)[0], spot=21500.0, n=21, seed=7)
     await seed_chain(api.runtime, chain)
     body = (
         await api.client.get("/api/analytics/oi-buildup/NIFTY", params={"expiry": chain["expiry"]})
@@ -117,13 +118,21 @@ async def test_oi_buildup_bands_with_a_1pct_atm_band(api: Api) -> None:
     assert set(body) >= {"product", "expiry", "spot_price", "call_buildup", "put_buildup"}
 
 
+SEED_FIELDS = ("call_ivs", "put_ivs", "avg_iv", "num_quotes")
+
+
 async def test_volatility_surface_adds_seed_fields(api: Api) -> None:
     near, far = live_expiries("NIFTY", 2)
-    chains = [make_chain("NIFTY", near, seed=1), make_chain("NIFTY", far, seed=2)]
+    chains = [oracle_chain("NIFTY", near, seed=1), oracle_chain("NIFTY", far, seed=2)]
     for chain in chains:
         await seed_chain(api.runtime, chain)
-    surface = make_surface("NIFTY", chains)
-    await api.runtime.repo.upsert_surface(surface)
+    # A surface stored without the seed's per-expiry fields: the route fills them from the chains.
+    full = surface("NIFTY", chains)
+    bare = {
+        **full,
+        "expiries": [{k: v for k, v in e.items() if k not in SEED_FIELDS} for e in full["expiries"]],
+    }
+    await api.runtime.repo.upsert_surface(bare)
 
     body = (await api.client.get("/api/analytics/volatility-surface/NIFTY")).json()
     assert [e["expiry"] for e in body["expiries"]] == [near, far]
@@ -133,9 +142,12 @@ async def test_volatility_surface_adds_seed_fields(api: Api) -> None:
     assert first["num_quotes"] == 2 * len(chains[0]["strikes"])
     all_ivs = [q["iv"] for q in chains[0]["calls"] + chains[0]["puts"]]
     assert abs(first["avg_iv"] - sum(all_ivs) / len(all_ivs)) < 1e-6
-    assert body["term_structure"] == []
+    assert body["term_structure"] == [
+        {"expiry": e["expiry"], "days_to_expiry": e["days_to_expiry"], "atm_iv": e["atm_iv"]}
+        for e in full["expiries"]
+    ]
 
-    cached = {**surface, "timestamp": jsonx.isoformat_z(utcnow()), "marker": "cache"}
+    cached = {**full, "timestamp": jsonx.isoformat_z(utcnow()), "marker": "cache"}
     await api.runtime.cache.set(keys.surface("NIFTY"), cached, 60)
     assert (await api.client.get("/api/analytics/volatility-surface/NIFTY")).json()["marker"] == "cache"
     assert_envelope(await api.client.get("/api/analytics/volatility-surface/QQQ"), 404, "not_found")
@@ -148,7 +160,7 @@ async def test_iv_rank_and_percentile_over_the_lookback(api: Api) -> None:
     for i, iv in enumerate(ivs):
         await seed_chain(
             api.runtime,
-            make_chain("NIFTY", near, now - timedelta(hours=6 - i), seed=i, atm_iv=iv),
+            oracle_chain("NIFTY", near, now - timedelta(hours=6 - i), seed=i, atm_iv=iv),
             cache=False,
         )
     body = (
@@ -166,7 +178,7 @@ async def test_iv_rank_and_percentile_over_the_lookback(api: Api) -> None:
 
 
 async def test_mobile_chain_is_the_compact_summary(api: Api) -> None:
-    chain = make_chain("NIFTY", live_expiries("NIFTY", 1)[0], seed=11)
+    chain = oracle_chain("NIFTY", live_expiries("NIFTY", 1)[0], seed=11)
     await seed_chain(api.runtime, chain)
     body = (await api.client.get("/api/mobile/chain/NIFTY")).json()
     assert body == {

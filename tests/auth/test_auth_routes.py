@@ -7,7 +7,7 @@ import jwt
 from deltastream.auth import service
 from deltastream.core.errors import AuthenticationError
 from deltastream.settings import Settings
-from tests.api.factories import Api, assert_envelope, running_api
+from tests.fixtures.api import Api, assert_envelope, running_api
 
 EMAIL = "Trader@Example.com"
 PASSWORD = "correct-horse-42"

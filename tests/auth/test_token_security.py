@@ -17,7 +17,7 @@ import pytest
 from deltastream.auth import service
 from deltastream.core.errors import AuthenticationError
 from deltastream.settings import Settings
-from tests.api.factories import Api, assert_envelope, running_api
+from tests.fixtures.api import Api, assert_envelope, running_api
 
 # An RSA public key in PEM form: what an attacker would use as the HMAC secret in an RS/HS
 # confusion attack against a server that verifies RS256 with it.

@@ -104,9 +104,19 @@ async def test_unknown_route_is_a_404_envelope(client: httpx.AsyncClient) -> Non
     assert resp.headers["x-request-id"] == "r-404"
 
 
-async def test_seed_docs_path_redirects(client: httpx.AsyncClient) -> None:
+async def test_wrong_method_is_a_405_envelope(client: httpx.AsyncClient) -> None:
+    resp = await client.delete("/health")
+
+    assert resp.status_code == 405
+    assert resp.json()["error"]["code"] == "method_not_allowed"
+    assert set(resp.json()["error"]) == {"code", "message", "details"}
+
+
+async def test_docs_are_served_and_the_seed_docs_path_redirects(client: httpx.AsyncClient) -> None:
+    docs = await client.get("/docs")
     resp = await client.get("/api/docs")
 
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert resp.status_code == 307
     assert resp.headers["location"] == "/docs"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from deltastream import __version__
+from deltastream import __version__, cli, wiring
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,3 +72,14 @@ def test_prod_with_the_default_secret_exits_2_with_one_line(tmp_path: Path) -> N
     )
 
     assert_one_line_error(proc, "DELTASTREAM_JWT_SECRET", "prod")
+
+
+def test_the_cli_role_names_are_the_composition_roots() -> None:
+    """``cli`` spells the roles itself (importing ``wiring`` would slow ``--help``): they must agree."""
+    assert (cli.ROLE_API, cli.ROLE_FEED, cli.ROLE_WORKER) == (
+        wiring.ROLE_API,
+        wiring.ROLE_FEED,
+        wiring.ROLE_WORKER,
+    )
+    assert cli.ALL_ROLES == wiring.ALL_ROLES
+    assert set().union(*wiring.COMPONENT_ROLES.values()) <= cli.ALL_ROLES

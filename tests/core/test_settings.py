@@ -1,16 +1,20 @@
-"""Settings: the DELTASTREAM_ prefix, CSV lists, secret rules and derived properties."""
+"""Settings: the DELTASTREAM_ prefix, CSV lists, secret rules, nested names refused, derived properties."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from deltastream.settings import DEFAULT_JWT_SECRET, InsecureConfigurationError, Settings
+from deltastream.settings import DEFAULT_JWT_SECRET, ConfigurationError, InsecureConfigurationError, Settings
 
 GOOD_SECRET = "0123456789abcdef0123456789abcdef-prod"
+NESTED = "DELTASTREAM_FEED__INTERVAL_S"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -101,3 +105,33 @@ def test_dev_allows_the_default_secret() -> None:
 def test_short_secret_is_rejected_in_every_env(secret: str) -> None:
     with pytest.raises(ValidationError, match="at least 32 bytes"):
         Settings(env="dev", jwt_secret=secret)
+
+
+def test_a_nested_name_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(NESTED, "2")
+
+    with pytest.raises(ConfigurationError) as err:
+        Settings()
+
+    assert NESTED in str(err.value)
+    assert "not supported" in str(err.value)
+
+
+def test_the_cli_refuses_a_nested_name_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    db = tmp_path / "never.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), NESTED: "2", "DELTASTREAM_SQLITE_PATH": str(db)}
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "deltastream", "migrate"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("deltastream:") and NESTED in lines[0]
+    assert not db.exists(), "nothing is migrated with a refused configuration"

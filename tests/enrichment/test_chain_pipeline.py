@@ -8,8 +8,8 @@ from deltastream.core.bus import TOPIC_ENRICHED_CHAIN, TOPIC_MARKET_CHAIN
 from deltastream.core.jsonx import loads, parse_ts
 from deltastream.enrichment import keys, service
 from deltastream.wiring import Runtime
-from tests.enrichment.conftest import drain, wait_until
 from tests.enrichment.factories import T0, make_chain
+from tests.fixtures.runtimes import drain, wait_until
 
 
 async def test_the_same_chain_delivered_three_times_is_stored_and_published_once(

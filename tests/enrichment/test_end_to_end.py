@@ -13,7 +13,7 @@ from deltastream.core.bus import (
 from deltastream.enrichment import keys
 from deltastream.settings import Settings
 from deltastream.wiring import ALL_ROLES, build_runtime
-from tests.enrichment.conftest import drain
+from tests.fixtures.runtimes import drain
 
 PRODUCTS = ["NIFTY", "AAPL", "SPY"]
 

@@ -16,8 +16,8 @@ import pytest
 from deltastream.core.bus import TOPIC_ENRICHED_CHAIN, TOPIC_MARKET_CHAIN, TOPIC_MARKET_UNDERLYING
 from deltastream.settings import Settings
 from deltastream.wiring import Runtime
-from tests.enrichment.conftest import drain, make_runtime, wait_until
 from tests.enrichment.factories import T0, make_chain, make_tick, next_expiry
+from tests.fixtures.runtimes import drain, make_runtime, wait_until
 
 PRODUCTS = ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX", "AAPL", "TSLA", "SPY", "QQQ")
 TICKS_PER_PRODUCT = 900

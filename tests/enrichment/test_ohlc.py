@@ -8,8 +8,8 @@ from deltastream.core.bus import TOPIC_ENRICHED_OHLC
 from deltastream.core.jsonx import loads
 from deltastream.enrichment import keys, ohlc, service
 from deltastream.wiring import Runtime
-from tests.enrichment.conftest import drain
 from tests.enrichment.factories import make_tick
+from tests.fixtures.runtimes import drain
 
 T = datetime(2025, 1, 20, 9, 14, 30, tzinfo=UTC)
 

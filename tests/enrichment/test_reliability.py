@@ -18,8 +18,8 @@ from deltastream.core.clock import utcnow
 from deltastream.enrichment import keys
 from deltastream.settings import Settings
 from deltastream.wiring import ROLE_FEED, ROLE_WORKER, build_runtime
-from tests.enrichment.conftest import drain, make_runtime, wait_until
 from tests.enrichment.factories import make_tick
+from tests.fixtures.runtimes import drain, make_runtime, wait_until
 from tests.fixtures.servers import ValkeyHandle
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

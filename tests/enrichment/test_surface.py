@@ -12,8 +12,8 @@ from deltastream.core.bus import TOPIC_ENRICHED_SURFACE
 from deltastream.core.jsonx import parse_ts
 from deltastream.enrichment import keys, service
 from deltastream.wiring import Runtime
-from tests.enrichment.conftest import drain
 from tests.enrichment.factories import T0, make_chain, next_expiry
+from tests.fixtures.runtimes import drain
 
 
 async def test_surface_from_the_latest_chain_of_every_live_expiry(runtime: Runtime) -> None:

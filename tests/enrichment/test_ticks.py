@@ -7,8 +7,8 @@ from datetime import timedelta
 from deltastream.core.bus import TOPIC_ENRICHED_UNDERLYING
 from deltastream.enrichment import keys, service
 from deltastream.wiring import Runtime
-from tests.enrichment.conftest import drain
 from tests.enrichment.factories import T0, make_tick
+from tests.fixtures.runtimes import drain
 
 
 async def test_tick_is_stored_cached_and_published_once(runtime: Runtime) -> None:

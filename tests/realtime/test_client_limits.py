@@ -16,8 +16,8 @@ from deltastream.core.metrics import SOCKET_CLIENTS, SOCKET_EMITS_TOTAL
 from deltastream.realtime import fanout
 from deltastream.realtime.component import RealtimeComponent
 from deltastream.realtime.server import EVENT_BURST, EVENT_RATE_PER_S
+from tests.factories import enriched_tick
 from tests.realtime.conftest import WAIT_S, ClientFactory, LiveServer, until
-from tests.realtime.factories import make_tick
 
 BAD_SUBSCRIPTIONS = [
     ("NIFTY", "invalid_subscription"),
@@ -83,7 +83,7 @@ async def test_a_spamming_client_is_throttled_without_hurting_others(
     for _ in range(burst):
         await spammer.client.emit("subscribe", {"type": "product", "symbol": "NIFTY"})
     await spammer.wait_for("error", lambda e: e["code"] == "rate_limited")
-    await srv.publish(TOPIC_ENRICHED_UNDERLYING, make_tick(tick_id=1))
+    await srv.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick(tick_id=1))
     await calm.wait_for("underlying_update")
     await spammer.wait_for("underlying_update")  # its events were handled before this broadcast
     elapsed_s = time.monotonic() - started
@@ -135,7 +135,7 @@ async def test_metrics_count_clients_and_broadcasts(srv: LiveServer, connect: Cl
     first = await connect(srv.url)
     second = await connect(srv.url)
     assert SOCKET_CLIENTS._value.get() == clients_before + 2
-    await srv.publish(TOPIC_ENRICHED_UNDERLYING, make_tick())
+    await srv.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick())
     await first.wait_for("underlying_update")
     await second.wait_for("underlying_update")
     assert SOCKET_EMITS_TOTAL.labels("underlying_update")._value.get() == emits_before + 1
@@ -152,7 +152,7 @@ async def test_each_broadcast_is_encoded_once_whatever_the_audience(
         await client.call("subscribe", {"type": "product", "symbol": "NIFTY"}, "subscribed")
     with mock.patch.object(fanout, "encode_event", wraps=fanout.encode_event) as encoder:
         for tick_id in range(1, 4):
-            await srv.publish(TOPIC_ENRICHED_UNDERLYING, make_tick(tick_id=tick_id))
+            await srv.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick(tick_id=tick_id))
         for client in clients:
             await client.wait_for("underlying_update", count=3)
     assert encoder.call_count == 3

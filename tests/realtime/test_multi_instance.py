@@ -18,9 +18,9 @@ from deltastream.core.bus import TOPIC_ENRICHED_CHAIN, TOPIC_ENRICHED_UNDERLYING
 from deltastream.core.bus.redis import RedisBus
 from deltastream.realtime import external_emitter
 from deltastream.settings import Settings
+from tests.factories import enriched_chain, enriched_tick
 from tests.fixtures.servers import free_port
 from tests.realtime.conftest import WAIT_S, ClientFactory, Recorder
-from tests.realtime.factories import make_chain, make_tick
 
 SENTINEL = 999_999
 START_S = 60.0
@@ -100,9 +100,9 @@ async def test_bus_events_reach_clients_of_both_instances_exactly_once(
     chains_on_b = await _subscribed(await connect(url_b), type="chain", symbol="NIFTY")
 
     for tick_id in range(1, 6):
-        await bus.publish(TOPIC_ENRICHED_UNDERLYING, make_tick(tick_id=tick_id))
-    await bus.publish(TOPIC_ENRICHED_CHAIN, make_chain())
-    await bus.publish(TOPIC_ENRICHED_UNDERLYING, make_tick(tick_id=SENTINEL))
+        await bus.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick(tick_id=tick_id))
+    await bus.publish(TOPIC_ENRICHED_CHAIN, enriched_chain())
+    await bus.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick(tick_id=SENTINEL))
 
     for client in (on_a, on_b, chains_on_b):
         await client.wait_for("underlying_update", lambda t: t["tick_id"] == SENTINEL)

@@ -12,11 +12,21 @@ from deltastream.realtime.events import broadcasts_for
 from deltastream.realtime.fanout import encode_event
 from deltastream.realtime.schemas import parse_subscription
 from deltastream.realtime.server import TokenBucket
-from tests.realtime.factories import EXPIRY, make_alert, make_chain
+from tests.factories import enriched_chain
+from tests.realtime.factories import EXPIRY, TS, make_alert
 
 
 def test_chain_message_becomes_summary_and_full_chain_broadcasts() -> None:
-    chain = make_chain()
+    chain = enriched_chain(
+        "NIFTY",
+        EXPIRY,
+        timestamp=TS,
+        spot_price=21510.0,
+        pcr_oi=1.0123,
+        pcr_volume=0.9876,
+        atm_straddle_price=210.5,
+        max_pain_strike=21500.0,
+    )
     message = Message(TOPIC_ENRICHED_CHAIN, chain, jsonx.dumps(chain))
     summary, full = broadcasts_for(message)
     assert (summary.event, summary.rooms) == ("chain_summary", ("general", "chain:NIFTY"))
@@ -28,7 +38,7 @@ def test_chain_message_becomes_summary_and_full_chain_broadcasts() -> None:
         "pcr_volume": 0.9876,
         "atm_straddle_price": 210.5,
         "max_pain_strike": 21500.0,
-        "timestamp": chain["timestamp"],
+        "timestamp": TS,
     }
     assert (full.event, full.rooms) == ("chain_update", ("chain:NIFTY", f"chain:NIFTY:{EXPIRY}"))
     assert full.raw is message.data  # forwarded as delivered, not re-encoded
@@ -42,7 +52,7 @@ def test_alert_routes_to_owner_room_else_general() -> None:
 
 
 def test_topics_the_sockets_do_not_carry_produce_nothing() -> None:
-    assert broadcasts_for(Message(TOPIC_MARKET_CHAIN, make_chain())) == []
+    assert broadcasts_for(Message(TOPIC_MARKET_CHAIN, enriched_chain(timestamp=TS))) == []
     assert broadcasts_for(Message(TOPIC_ENRICHED_CHAIN, {"expiry": EXPIRY})) == []
 
 

@@ -14,8 +14,9 @@ from deltastream.core.bus import (
     TOPIC_ENRICHED_UNDERLYING,
 )
 from deltastream.realtime.schemas import CHAIN_SUMMARY_FIELDS, CONNECTED_MESSAGE
+from tests.factories import candle, enriched_chain, enriched_tick, surface
 from tests.realtime.conftest import WAIT_S, ClientFactory, LiveServer
-from tests.realtime.factories import EXPIRY, make_alert, make_chain, make_ohlc, make_surface, make_tick
+from tests.realtime.factories import EXPIRY, delivered, make_alert
 
 SENTINEL = 999_999
 
@@ -51,6 +52,7 @@ async def test_long_polling_transport_works_through_the_mount(srv: LiveServer) -
         assert response.status_code == 200
         return response.text.split("\x1e")
 
+    tick = enriched_tick(tick_id=5)
     async with httpx.AsyncClient(base_url=srv.url, timeout=WAIT_S) as http:
         (opened,) = await poll(http, {"EIO": "4", "transport": "polling"})
         params = {"EIO": "4", "transport": "polling", "sid": json.loads(opened[1:])["sid"]}
@@ -58,10 +60,10 @@ async def test_long_polling_transport_works_through_the_mount(srv: LiveServer) -
         packets = await poll(http, params)
         while not any(p.startswith('42["connected"') for p in packets):
             packets += await poll(http, params)
-        await srv.publish(TOPIC_ENRICHED_UNDERLYING, make_tick(tick_id=5))
+        await srv.publish(TOPIC_ENRICHED_UNDERLYING, tick)
         (update,) = await poll(http, params)
     assert packets[0].startswith('40{"sid":')
-    assert json.loads(update[2:]) == ["underlying_update", {**make_tick(tick_id=5), "schema": 1}]
+    assert json.loads(update[2:]) == ["underlying_update", delivered(tick)]
 
 
 async def test_subscribe_and_unsubscribe_reply_with_the_room(srv: LiveServer, connect: ClientFactory) -> None:
@@ -85,10 +87,10 @@ async def test_subscribe_and_unsubscribe_reply_with_the_room(srv: LiveServer, co
 async def test_unsubscribed_client_stops_receiving_the_room(srv: LiveServer, connect: ClientFactory) -> None:
     client = await connect(srv.url)
     await client.call("subscribe", {"type": "chain", "symbol": "NIFTY"}, "subscribed")
-    await srv.publish(TOPIC_ENRICHED_CHAIN, make_chain(spot_price=1.0))
+    await srv.publish(TOPIC_ENRICHED_CHAIN, enriched_chain(spot_price=1.0))
     await client.wait_for("chain_update")
     await client.call("unsubscribe", {"type": "chain", "symbol": "NIFTY"}, "unsubscribed")
-    await srv.publish(TOPIC_ENRICHED_CHAIN, make_chain(spot_price=2.0))
+    await srv.publish(TOPIC_ENRICHED_CHAIN, enriched_chain(spot_price=2.0))
     await client.wait_for("chain_summary", lambda s: s["spot_price"] == 2.0)
     assert [c["spot_price"] for c in client.of("chain_update")] == [1.0]
 
@@ -104,21 +106,22 @@ async def test_underlying_update_reaches_each_client_once(srv: LiveServer, conne
     both = await connect(srv.url)
     await both.call("subscribe", {"type": "product", "symbol": "NIFTY"}, "subscribed")
     general_only = await connect(srv.url)
-    for tick_id in range(1, 6):
-        await srv.publish(TOPIC_ENRICHED_UNDERLYING, make_tick(tick_id=tick_id))
-    await srv.publish(TOPIC_ENRICHED_UNDERLYING, make_tick(tick_id=SENTINEL))
+    ticks = [enriched_tick(tick_id=tick_id) for tick_id in range(1, 6)]
+    for tick in ticks:
+        await srv.publish(TOPIC_ENRICHED_UNDERLYING, tick)
+    await srv.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick(tick_id=SENTINEL))
     for client in (both, general_only):
         await client.wait_for("underlying_update", lambda t: t["tick_id"] == SENTINEL)
         assert _tick_ids(client.of("underlying_update")) == [1, 2, 3, 4, 5, SENTINEL]
     first = both.of("underlying_update")[0]
-    assert first == {**make_tick(tick_id=1), "schema": 1}
+    assert first == delivered(ticks[0])
 
 
 async def test_product_room_only_gets_its_product(srv: LiveServer, connect: ClientFactory) -> None:
     client = await connect(srv.url)
     await client.call("subscribe", {"type": "product", "symbol": "NIFTY"}, "subscribed")
     await client.call("unsubscribe", {"type": "product", "symbol": "NIFTY"}, "unsubscribed")
-    await srv.runtime.bus.publish(TOPIC_ENRICHED_UNDERLYING, make_tick("BANKNIFTY", tick_id=1))
+    await srv.runtime.bus.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick("BANKNIFTY", tick_id=1))
     (tick,) = await client.wait_for("underlying_update")
     assert tick["product"] == "BANKNIFTY"  # still in `general`, which carries every product
 
@@ -133,17 +136,18 @@ async def test_chain_events_reach_the_right_rooms_once(srv: LiveServer, connect:
     await dated_only.call("subscribe", {"type": "chain", "symbol": "NIFTY", "expiry": EXPIRY}, "subscribed")
     general_only = await connect(srv.url)
 
-    chain = make_chain()
+    chain = enriched_chain("NIFTY", EXPIRY)
     await srv.publish(TOPIC_ENRICHED_CHAIN, chain)
-    await srv.publish(TOPIC_ENRICHED_UNDERLYING, make_tick(tick_id=SENTINEL))
+    await srv.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick(tick_id=SENTINEL))
     for client in (product_chain, dated_only, general_only):
         await client.wait_for("underlying_update", lambda t: t["tick_id"] == SENTINEL)
 
-    summary = {name: chain[name] for name in CHAIN_SUMMARY_FIELDS}
+    sent = delivered(chain)
+    summary = {name: sent[name] for name in CHAIN_SUMMARY_FIELDS}
     for client in (product_chain, dated_only, general_only):
         assert client.of("chain_summary") == [summary]
-    assert product_chain.of("chain_update") == [{**chain, "schema": 1}]
-    assert dated_only.of("chain_update") == [{**chain, "schema": 1}]
+    assert product_chain.of("chain_update") == [sent]
+    assert dated_only.of("chain_update") == [sent]
     assert general_only.of("chain_update") == []
 
 
@@ -152,8 +156,8 @@ async def test_nifty_chain_subscriber_gets_no_banknifty_chains(
 ) -> None:
     client = await connect(srv.url)
     await client.call("subscribe", {"type": "chain", "symbol": "NIFTY"}, "subscribed")
-    await srv.publish(TOPIC_ENRICHED_CHAIN, make_chain("BANKNIFTY"))
-    await srv.publish(TOPIC_ENRICHED_CHAIN, make_chain("NIFTY", expiry="2030-02-28"))
+    await srv.publish(TOPIC_ENRICHED_CHAIN, enriched_chain("BANKNIFTY"))
+    await srv.publish(TOPIC_ENRICHED_CHAIN, enriched_chain("NIFTY", "2030-02-28"))
     await client.wait_for("chain_update")
     await client.wait_for("chain_summary", count=2)
     assert [c["product"] for c in client.of("chain_update")] == ["NIFTY"]
@@ -167,14 +171,15 @@ async def test_ohlc_and_surface_routing(srv: LiveServer, connect: ClientFactory)
     await chain.call("subscribe", {"type": "chain", "symbol": "NIFTY"}, "subscribed")
     general_only = await connect(srv.url)
 
-    await srv.publish(TOPIC_ENRICHED_OHLC, make_ohlc())
-    await srv.publish(TOPIC_ENRICHED_SURFACE, make_surface())
-    await srv.publish(TOPIC_ENRICHED_SURFACE, make_surface("BANKNIFTY"))
-    await srv.publish(TOPIC_ENRICHED_UNDERLYING, make_tick(tick_id=SENTINEL))
+    bar = candle("NIFTY")
+    await srv.publish(TOPIC_ENRICHED_OHLC, bar)
+    await srv.publish(TOPIC_ENRICHED_SURFACE, surface("NIFTY"))
+    await srv.publish(TOPIC_ENRICHED_SURFACE, surface("BANKNIFTY"))
+    await srv.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick(tick_id=SENTINEL))
     for client in (product, chain, general_only):
         await client.wait_for("underlying_update", lambda t: t["tick_id"] == SENTINEL)
 
-    assert product.of("ohlc_update") == [{**make_ohlc(), "schema": 1}]
+    assert product.of("ohlc_update") == [delivered(bar)]
     assert chain.of("ohlc_update") == general_only.of("ohlc_update") == []
     assert [s["product"] for s in product.of("surface_update")] == ["NIFTY"]
     assert [s["product"] for s in chain.of("surface_update")] == ["NIFTY"]
@@ -192,7 +197,7 @@ async def test_alert_goes_to_its_owner_or_to_everyone(live_app, connect: ClientF
         await srv.publish(TOPIC_ALERTS, make_alert(alert_id="public"))
         await owner.wait_for("alert", count=2)
         await other.wait_for("alert")
-        await srv.publish(TOPIC_ENRICHED_UNDERLYING, make_tick(tick_id=SENTINEL))
+        await srv.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick(tick_id=SENTINEL))
         await other.wait_for("underlying_update")
     assert owner.of("connected")[0]["rooms"] == ["general", "user:user-42"]
     assert [a["alert_id"] for a in owner.of("alert")] == ["private", "public"]
@@ -204,7 +209,7 @@ async def test_a_bad_bus_message_does_not_stop_the_bridge(srv: LiveServer, conne
     await client.call("subscribe", {"type": "chain", "symbol": "NIFTY"}, "subscribed")
     await srv.publish(TOPIC_ENRICHED_CHAIN, {"expiry": EXPIRY})  # no product: nothing to route
     await srv.publish(TOPIC_ENRICHED_CHAIN, {"product": "NIFTY", "expiry": 20300131})
-    await srv.publish(TOPIC_ENRICHED_UNDERLYING, make_tick(tick_id=SENTINEL))
+    await srv.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick(tick_id=SENTINEL))
     await client.wait_for("underlying_update")
     (update,) = client.of("chain_update")
     assert update["expiry"] == 20300131

@@ -9,8 +9,9 @@ import pytest
 
 import migrations
 from deltastream.storage.mongo import MongoRepository
+from tests.factories import enriched_chain
 
-from .conftest import make_chain
+from .conftest import EXPIRY, at
 
 RETENTION_S = 7 * 86400
 
@@ -40,9 +41,9 @@ async def test_unique_indexes_enforce_the_keys(mongo_repo: MongoRepository) -> N
     chains = await _index_keys(mongo_repo, "option_chains")
     assert any(ix.get("unique") and list(ix["key"]) == ["product", "expiry", "timestamp"] for ix in chains)
     # The unique index, not only the upsert filter, stops a duplicate key.
-    await mongo_repo.upsert_chain(make_chain())
+    await mongo_repo.upsert_chain(enriched_chain(expiry=EXPIRY, timestamp=at(0)))
     with pytest.raises(pymongo.errors.DuplicateKeyError):
-        doc = make_chain()
+        doc = enriched_chain(expiry=EXPIRY, timestamp=at(0))
         await mongo_repo.db.option_chains.insert_one({k: doc[k] for k in ("product", "expiry", "timestamp")})
 
 

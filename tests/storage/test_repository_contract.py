@@ -21,8 +21,9 @@ from deltastream.marketdata.repository import MarketReader
 from deltastream.storage.codec import SUMMARY_FIELDS
 from deltastream.storage.mongo import MongoRepository
 from deltastream.storage.sqlite import SQLiteRepository
+from tests.factories import candle, enriched_chain, enriched_tick, surface
 
-from .conftest import BASE, at, make_candle, make_chain, make_surface, make_tick
+from .conftest import BASE, EXPIRY, at
 
 Backend = SQLiteRepository | MongoRepository
 
@@ -46,8 +47,8 @@ async def test_lifecycle_and_migrations(repo: Backend) -> None:
 
 async def test_ticks_range_order_limit(repo: Backend) -> None:
     for i in range(10):
-        assert await repo.upsert_tick(make_tick(timestamp=at(i), price=100.0 + i)) is True
-    await repo.upsert_tick(make_tick(product="BANKNIFTY", timestamp=at(0)))
+        assert await repo.upsert_tick(enriched_tick(timestamp=at(i), price=100.0 + i)) is True
+    await repo.upsert_tick(enriched_tick(product="BANKNIFTY", timestamp=at(0)))
 
     ticks = await repo.list_ticks("NIFTY", limit=100)
     assert _times(ticks) == [at(i) for i in range(10)]
@@ -60,29 +61,40 @@ async def test_ticks_range_order_limit(repo: Backend) -> None:
 
 
 async def test_tick_upserts_are_idempotent(repo: Backend) -> None:
-    tick = make_tick()
+    tick = enriched_tick(timestamp=at(0))
     assert await repo.upsert_tick(tick) is True
     assert await repo.upsert_tick(tick | {"price": 1.0}) is False
     stored = await repo.list_ticks("NIFTY")
     assert len(stored) == 1 and stored[0]["price"] == tick["price"]  # a redelivery is a no-op
-    batch = [tick, make_tick(timestamp=at(1)), make_tick(timestamp=at(1)), make_tick(timestamp=at(2))]
+    batch = [
+        tick,
+        enriched_tick(timestamp=at(1)),
+        enriched_tick(timestamp=at(1)),
+        enriched_tick(timestamp=at(2)),
+    ]
     assert [await repo.upsert_tick(t) for t in batch] == [False, True, False, True]
     assert len(await repo.list_ticks("NIFTY")) == 3
 
 
 async def test_datetimes_in_any_form_come_out_aware_utc(repo: Backend) -> None:
     naive = at(3).replace(tzinfo=None)
-    await repo.upsert_tick(make_tick(timestamp=naive))
-    await repo.upsert_tick(make_tick(timestamp=at(4).isoformat().replace("+00:00", "Z")))
+    await repo.upsert_tick(enriched_tick(timestamp=naive))
+    await repo.upsert_tick(enriched_tick(timestamp=at(4).isoformat().replace("+00:00", "Z")))
     ist = at(5).astimezone(ZoneInfo("Asia/Kolkata"))
-    await repo.upsert_tick(make_tick(timestamp=ist))
+    await repo.upsert_tick(enriched_tick(timestamp=ist))
     ticks = await repo.list_ticks("NIFTY")
     assert _times(ticks) == [at(3), at(4), at(5)]
     assert all(t["timestamp"].utcoffset() == timedelta(0) for t in ticks)
 
 
 async def test_chain_stored_whole_and_idempotent(repo: Backend) -> None:
-    chain = make_chain(atm_iv=float("nan"), processed_at=at(0) + timedelta(seconds=1))
+    chain = enriched_chain(
+        expiry=EXPIRY,
+        timestamp=at(0),
+        n_strikes=3,
+        atm_iv=float("nan"),
+        processed_at=at(0) + timedelta(seconds=1),
+    )
     assert await repo.upsert_chain(chain) is True
     assert await repo.upsert_chain(chain) is False
     stored = await repo.list_chains("NIFTY")
@@ -98,8 +110,8 @@ async def test_chain_stored_whole_and_idempotent(repo: Backend) -> None:
 async def test_chain_listing_filters(repo: Backend) -> None:
     for i in range(6):
         expiry = "2030-01-31" if i % 2 == 0 else "2030-02-28"
-        assert await repo.upsert_chain(make_chain(expiry=expiry, timestamp=at(i)))
-    await repo.upsert_chain(make_chain(product="BANKNIFTY", timestamp=at(0)))
+        assert await repo.upsert_chain(enriched_chain(expiry=expiry, timestamp=at(i)))
+    await repo.upsert_chain(enriched_chain(expiry=EXPIRY, product="BANKNIFTY", timestamp=at(0)))
 
     assert _times(await repo.list_chains("NIFTY", limit=100)) == [at(i) for i in range(6)]
     assert _times(await repo.list_chains("NIFTY", expiry="2030-01-31")) == [at(0), at(2), at(4)]
@@ -120,11 +132,18 @@ async def test_chain_listing_filters(repo: Backend) -> None:
 
 
 async def test_chain_summaries(repo: Backend) -> None:
-    await repo.upsert_chain(make_chain(timestamp=at(1), pcr_oi=0.9))
+    figures = {"spot_price": 21510.0, "atm_straddle_price": 250.5, "max_pain_strike": 21400.0}
+    await repo.upsert_chain(enriched_chain(expiry=EXPIRY, timestamp=at(1), pcr_oi=0.9, **figures))
     await repo.upsert_chain(
-        make_chain(timestamp=at(0), pcr_oi=1.1, max_pain_strike=None, atm_iv=float("nan"))
+        enriched_chain(
+            expiry=EXPIRY,
+            timestamp=at(0),
+            pcr_oi=1.1,
+            atm_iv=float("nan"),
+            **{**figures, "max_pain_strike": None},
+        )
     )
-    await repo.upsert_chain(make_chain(expiry="2030-02-28", timestamp=at(2)))
+    await repo.upsert_chain(enriched_chain(expiry="2030-02-28", timestamp=at(2), **figures))
 
     summaries = await repo.list_chain_summaries("NIFTY", expiry="2030-01-31")
     assert [s["pcr_oi"] for s in summaries] == [1.1, 0.9]
@@ -140,11 +159,11 @@ async def test_chain_summaries(repo: Backend) -> None:
 
 
 async def test_list_expiries(repo: Backend) -> None:
-    await repo.upsert_chain(make_chain(expiry="2030-03-28", timestamp=at(10)))
-    await repo.upsert_chain(make_chain(expiry="2030-01-31", timestamp=at(0)))
-    await repo.upsert_chain(make_chain(expiry="2030-01-31", timestamp=at(1)))
-    await repo.upsert_chain(make_chain(expiry="2030-02-28", timestamp=at(2)))
-    await repo.upsert_chain(make_chain(product="SENSEX", expiry="2030-04-30", timestamp=at(0)))
+    await repo.upsert_chain(enriched_chain(expiry="2030-03-28", timestamp=at(10)))
+    await repo.upsert_chain(enriched_chain(expiry="2030-01-31", timestamp=at(0)))
+    await repo.upsert_chain(enriched_chain(expiry="2030-01-31", timestamp=at(1)))
+    await repo.upsert_chain(enriched_chain(expiry="2030-02-28", timestamp=at(2)))
+    await repo.upsert_chain(enriched_chain(product="SENSEX", expiry="2030-04-30", timestamp=at(0)))
 
     assert await repo.list_expiries("NIFTY") == ["2030-01-31", "2030-02-28", "2030-03-28"]
     assert await repo.list_expiries("NIFTY", since=at(2)) == ["2030-01-31", "2030-02-28"]
@@ -153,10 +172,13 @@ async def test_list_expiries(repo: Backend) -> None:
 
 
 async def test_candles_last_write_wins(repo: Backend) -> None:
-    assert await repo.upsert_candle(make_candle(start_time=at(10), close=100.0)) is True
-    assert await repo.upsert_candle(make_candle(start_time=at(10), close=101.0, high=120.0)) is False
-    assert await repo.upsert_candle(make_candle(start_time=at(5))) is True
-    assert await repo.upsert_candle(make_candle(start_time=at(5), window_minutes=1)) is True
+    assert await repo.upsert_candle(candle(window_minutes=5, start_time=at(10), close=100.0)) is True
+    assert (
+        await repo.upsert_candle(candle(window_minutes=5, start_time=at(10), close=101.0, high=120.0))
+        is False
+    )
+    assert await repo.upsert_candle(candle(window_minutes=5, start_time=at(5))) is True
+    assert await repo.upsert_candle(candle(start_time=at(5), window_minutes=1)) is True
 
     five = await repo.list_candles("NIFTY", 5)
     assert _times(five, "start_time") == [at(5), at(10)]
@@ -170,12 +192,12 @@ async def test_candles_last_write_wins(repo: Backend) -> None:
 
 async def test_surfaces(repo: Backend) -> None:
     assert await repo.latest_surface("NIFTY") is None
-    assert await repo.upsert_surface(make_surface(timestamp=at(2))) is True
-    assert await repo.upsert_surface(make_surface(timestamp=at(0))) is True
-    assert await repo.upsert_surface(make_surface(timestamp=at(0), expiries=[])) is False
+    assert await repo.upsert_surface(surface(timestamp=at(2))) is True
+    assert await repo.upsert_surface(surface(timestamp=at(0))) is True
+    assert await repo.upsert_surface(surface(timestamp=at(0), expiries=[])) is False
     latest = await repo.latest_surface("NIFTY")
     assert latest is not None and latest["timestamp"] == at(0) and latest["expiries"] == []
-    assert await repo.upsert_surface(make_surface(timestamp=at(3))) is True  # older: not the latest
+    assert await repo.upsert_surface(surface(timestamp=at(3))) is True  # older: not the latest
     latest = await repo.latest_surface("NIFTY")
     assert latest is not None and latest["timestamp"] == at(0)
     assert await repo.latest_surface("BANKNIFTY") is None
@@ -268,10 +290,10 @@ async def test_dead_letters(repo: Backend) -> None:
 async def test_purge_older_than(repo: Backend) -> None:
     old, new = at(120), at(0)
     for ts in (old, new):
-        await repo.upsert_tick(make_tick(timestamp=ts))
-        await repo.upsert_chain(make_chain(timestamp=ts))
-        await repo.upsert_candle(make_candle(start_time=ts))
-        await repo.upsert_surface(make_surface(timestamp=ts))
+        await repo.upsert_tick(enriched_tick(timestamp=ts))
+        await repo.upsert_chain(enriched_chain(expiry=EXPIRY, timestamp=ts))
+        await repo.upsert_candle(candle(window_minutes=5, start_time=ts))
+        await repo.upsert_surface(surface(timestamp=ts))
     await repo.revoke_token("kept", BASE + timedelta(days=1))
     await repo.add_dead_letter(
         {"source": "feed", "reason": "r", "error": "e", "payload": {}, "timestamp": old}

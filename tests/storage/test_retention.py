@@ -9,8 +9,9 @@ from deltastream.core.lifecycle import Supervisor
 from deltastream.settings import Settings
 from deltastream.storage.retention import RetentionComponent
 from deltastream.wiring import ROLE_API, ROLE_FEED, ROLE_WORKER, build_runtime
+from tests.factories import enriched_chain, enriched_tick
 
-from .conftest import at, make_chain, make_tick
+from .conftest import EXPIRY, at
 
 
 async def _wait_for_runs(component: RetentionComponent, runs: int) -> None:
@@ -24,9 +25,9 @@ async def _wait_for_runs(component: RetentionComponent, runs: int) -> None:
 async def test_component_purges_periodically(repo: Any, settings: Settings) -> None:
     # Retention 30 minutes, a purge every 50 ms.
     tuned = settings.model_copy(update={"retention_days": 30 / 1440, "purge_interval": 0.05})
-    await repo.upsert_tick(make_tick(timestamp=at(90)))
-    await repo.upsert_tick(make_tick(timestamp=at(0)))
-    await repo.upsert_chain(make_chain(timestamp=at(45)))
+    await repo.upsert_tick(enriched_tick(timestamp=at(90)))
+    await repo.upsert_tick(enriched_tick(timestamp=at(0)))
+    await repo.upsert_chain(enriched_chain(expiry=EXPIRY, timestamp=at(45)))
 
     supervisor = Supervisor()
     component = RetentionComponent(tuned, repo, supervisor)
@@ -38,7 +39,7 @@ async def test_component_purges_periodically(repo: Any, settings: Settings) -> N
         assert component.last_counts["option_chains"] == 1
         assert [t["timestamp"] for t in await repo.list_ticks("NIFTY")] == [at(0)]
         # Data that is already past the cutoff when written goes with a later run.
-        await repo.upsert_tick(make_tick(timestamp=at(31)))
+        await repo.upsert_tick(enriched_tick(timestamp=at(31)))
         await _wait_for_runs(component, component.runs + 2)
         assert [t["timestamp"] for t in await repo.list_ticks("NIFTY")] == [at(0)]
     finally:

@@ -20,8 +20,9 @@ from deltastream.core.errors import ConflictError
 from deltastream.core.jsonx import dumps, loads
 from deltastream.storage.sqlite import SQLiteRepository
 from deltastream.storage.sqlite.market import _tick_row
+from tests.factories import candle, enriched_chain, enriched_tick
 
-from .conftest import BASE, at, make_candle, make_chain, make_tick
+from .conftest import BASE, EXPIRY, at
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,8 +61,8 @@ async def test_existing_file_is_switched_to_incremental_vacuum(tmp_path: Path) -
 
 
 async def test_concurrent_writers_all_land_in_batches(sqlite_repo: SQLiteRepository) -> None:
-    chains = [make_chain(timestamp=at(0) - timedelta(seconds=i)) for i in range(200)]
-    ticks = [make_tick(timestamp=at(0) - timedelta(seconds=i)) for i in range(200)]
+    chains = [enriched_chain(expiry=EXPIRY, timestamp=at(0) - timedelta(seconds=i)) for i in range(200)]
+    ticks = [enriched_tick(timestamp=at(0) - timedelta(seconds=i)) for i in range(200)]
     results = await asyncio.gather(
         *(sqlite_repo.upsert_chain(c) for c in chains),
         *(sqlite_repo.upsert_tick(t) for t in ticks),
@@ -83,7 +84,7 @@ async def test_concurrent_writers_all_land_in_batches(sqlite_repo: SQLiteReposit
 
 
 async def test_upsert_chain_stores_pre_encoded_json(sqlite_repo: SQLiteRepository) -> None:
-    chain = make_chain()
+    chain = enriched_chain(expiry=EXPIRY, timestamp=at(0))
     assert await sqlite_repo.upsert_chain(chain, data=dumps(chain)) is True
     assert await sqlite_repo.upsert_chain(chain, data=dumps(chain)) is False
     stored = await sqlite_repo.latest_chain("NIFTY", chain["expiry"])
@@ -94,10 +95,10 @@ async def test_upsert_chain_stores_pre_encoded_json(sqlite_repo: SQLiteRepositor
 
 
 async def test_concurrent_upserts_over_existing_keys(sqlite_repo: SQLiteRepository) -> None:
-    await sqlite_repo.upsert_candle(make_candle(start_time=at(1), close=1.0))
+    await sqlite_repo.upsert_candle(candle(window_minutes=5, start_time=at(1), close=1.0))
     results = await asyncio.gather(
-        *(sqlite_repo.upsert_candle(make_candle(start_time=at(i), close=2.0)) for i in range(5)),
-        sqlite_repo.upsert_candle(make_candle(start_time=at(3), close=3.0)),
+        *(sqlite_repo.upsert_candle(candle(window_minutes=5, start_time=at(i), close=2.0)) for i in range(5)),
+        sqlite_repo.upsert_candle(candle(window_minutes=5, start_time=at(3), close=3.0)),
     )
     assert results == [True, False, True, True, True, False]
     closes = {c["start_time"]: c["close"] for c in await sqlite_repo.list_candles("NIFTY", 5)}
@@ -107,7 +108,7 @@ async def test_concurrent_upserts_over_existing_keys(sqlite_repo: SQLiteReposito
 async def test_a_failing_write_fails_only_its_caller(sqlite_repo: SQLiteRepository) -> None:
     outcomes = await asyncio.gather(
         sqlite_repo.create_user("same@example.com", "h", "First"),
-        sqlite_repo.upsert_tick(make_tick()),
+        sqlite_repo.upsert_tick(enriched_tick(timestamp=at(0))),
         sqlite_repo.create_user("SAME@example.com", "h", "Second"),
         sqlite_repo.create_user("other@example.com", "h", "Other"),
         return_exceptions=True,
@@ -120,20 +121,22 @@ async def test_a_failing_write_fails_only_its_caller(sqlite_repo: SQLiteReposito
 
 
 async def test_a_failed_batch_write_leaves_the_writer_usable(sqlite_repo: SQLiteRepository) -> None:
-    bad = make_tick(product=("not a string",), timestamp=at(1))  # hashable, but SQLite cannot bind it
+    bad = enriched_tick(product=("not a string",), timestamp=at(1))  # hashable, but SQLite cannot bind it
 
     def two_rows(good: dict) -> list:
         return [_tick_row(good), _tick_row(bad)]
 
     with pytest.raises(sqlite3.Error):
-        await sqlite_repo.writer.submit("ticks", two_rows(make_tick(timestamp=at(2))))  # alone in its batch
+        await sqlite_repo.writer.submit(
+            "ticks", two_rows(enriched_tick(timestamp=at(2)))
+        )  # alone in its batch
     outcomes = await asyncio.gather(
-        sqlite_repo.writer.submit("ticks", two_rows(make_tick(timestamp=at(3)))),
-        sqlite_repo.upsert_tick(make_tick(timestamp=at(4))),
+        sqlite_repo.writer.submit("ticks", two_rows(enriched_tick(timestamp=at(3)))),
+        sqlite_repo.upsert_tick(enriched_tick(timestamp=at(4))),
         return_exceptions=True,
     )
     assert isinstance(outcomes[0], sqlite3.Error) and outcomes[1] is True
-    assert await sqlite_repo.upsert_tick(make_tick(timestamp=at(0))) is True
+    assert await sqlite_repo.upsert_tick(enriched_tick(timestamp=at(0))) is True
     # The failed batches were rolled back whole: their good rows are absent too.
     assert [t["timestamp"] for t in await sqlite_repo.list_ticks("NIFTY")] == [at(0), at(4)]
 
@@ -142,7 +145,7 @@ async def test_data_survives_restart_and_migrations_run_once(tmp_path: Path) -> 
     path = tmp_path / "restart.db"
     first = SQLiteRepository(path)
     await first.start()
-    await first.upsert_chain(make_chain())
+    await first.upsert_chain(enriched_chain(expiry=EXPIRY, timestamp=at(0)))
     applied = await first.applied_migrations()
     await first.close()
 
@@ -165,7 +168,7 @@ async def test_in_memory_database(tmp_path: Path) -> None:
     repo = SQLiteRepository(":memory:")
     await repo.start()
     try:
-        assert await repo.upsert_tick(make_tick()) is True
+        assert await repo.upsert_tick(enriched_tick(timestamp=at(0))) is True
         assert len(await repo.list_ticks("NIFTY")) == 1
     finally:
         await repo.close()
@@ -176,7 +179,7 @@ async def test_closed_repository_refuses_writes(tmp_path: Path) -> None:
     await repo.start()
     await repo.close()
     with pytest.raises(RuntimeError):
-        await repo.upsert_tick(make_tick())
+        await repo.upsert_tick(enriched_tick(timestamp=at(0)))
 
 
 async def test_retention_keeps_disk_bounded(tmp_path: Path) -> None:
@@ -184,16 +187,13 @@ async def test_retention_keeps_disk_bounded(tmp_path: Path) -> None:
     path = tmp_path / "bounded.db"
     repo = SQLiteRepository(path)
     await repo.start()
-    big_strikes = [20000.0 + 50 * i for i in range(21)]
     after_purge: list[int] = []
     peaks: list[int] = []
     try:
         for cycle in range(6):
             window_start = BASE + timedelta(hours=cycle)
             chains = [
-                make_chain(
-                    timestamp=window_start + timedelta(seconds=i), strikes=big_strikes, note="x" * 8000
-                )
+                enriched_chain(expiry=EXPIRY, timestamp=window_start + timedelta(seconds=i), n_strikes=21)
                 for i in range(250)
             ]
             assert sum(await asyncio.gather(*(repo.upsert_chain(c) for c in chains))) == 250

@@ -8,15 +8,8 @@ from deltastream.core import jsonx
 from deltastream.core.clock import utcnow
 from deltastream.enrichment import keys
 from deltastream.settings import Settings
-from tests.api.factories import (
-    Api,
-    assert_envelope,
-    live_expiries,
-    make_candle,
-    make_chain,
-    make_tick,
-    seed_chain,
-)
+from tests.factories import candle, enriched_tick
+from tests.fixtures.api import Api, assert_envelope, live_expiries, oracle_chain, seed_chain
 
 
 async def test_products_lists_the_configured_products(api: Api, settings: Settings) -> None:
@@ -27,10 +20,13 @@ async def test_products_lists_the_configured_products(api: Api, settings: Settin
 
 async def test_underlying_ticks_newest_first_with_limit_and_range(api: Api) -> None:
     now = utcnow().replace(microsecond=0)
-    ticks = [make_tick("NIFTY", now - timedelta(seconds=10 - i), 21500.0 + i, tick_id=i) for i in range(10)]
+    ticks = [
+        enriched_tick("NIFTY", timestamp=now - timedelta(seconds=10 - i), price=21500.0 + i, tick_id=i)
+        for i in range(10)
+    ]
     for tick in ticks:
         await api.runtime.repo.upsert_tick(tick)
-    await api.runtime.repo.upsert_tick(make_tick("BANKNIFTY", now, 45000.0))
+    await api.runtime.repo.upsert_tick(enriched_tick("BANKNIFTY", timestamp=now, price=45000.0))
 
     default = (await api.client.get("/api/data/underlying/NIFTY")).json()
     assert default["product"] == "NIFTY" and default["count"] == 10
@@ -78,8 +74,8 @@ async def test_chains_filter_by_expiry_newest_first(api: Api) -> None:
     near, far = live_expiries("NIFTY", 2)
     now = utcnow()
     for i in range(3):
-        await seed_chain(api.runtime, make_chain("NIFTY", near, now - timedelta(seconds=30 - i), seed=i))
-    await seed_chain(api.runtime, make_chain("NIFTY", far, now, seed=9))
+        await seed_chain(api.runtime, oracle_chain("NIFTY", near, now - timedelta(seconds=30 - i), seed=i))
+    await seed_chain(api.runtime, oracle_chain("NIFTY", far, now, seed=9))
 
     everything = (await api.client.get("/api/data/chain/NIFTY")).json()
     assert everything["count"] == 4
@@ -96,9 +92,9 @@ async def test_chains_filter_by_expiry_newest_first(api: Api) -> None:
 
 async def test_latest_chain_serves_the_cached_bytes_verbatim(api: Api) -> None:
     near, far = live_expiries("NIFTY", 2)
-    await seed_chain(api.runtime, make_chain("NIFTY", near))
+    await seed_chain(api.runtime, oracle_chain("NIFTY", near))
     # A marker only the cache has: proves the route serves the cache, not storage, and does not re-encode.
-    cached = jsonx.dumps({**make_chain("NIFTY", far), "cache_marker": "from-cache"})
+    cached = jsonx.dumps({**oracle_chain("NIFTY", far), "cache_marker": "from-cache"})
     await api.runtime.cache.set_raw(keys.latest_chain("NIFTY", far), cached, 60)
 
     response = await api.client.get("/api/data/chain/NIFTY/latest", params={"expiry": far})
@@ -110,8 +106,8 @@ async def test_latest_chain_serves_the_cached_bytes_verbatim(api: Api) -> None:
 
 async def test_latest_chain_without_expiry_uses_the_nearest_live_expiry(api: Api) -> None:
     near, far = live_expiries("NIFTY", 2)
-    await seed_chain(api.runtime, make_chain("NIFTY", far, seed=2))
-    await seed_chain(api.runtime, make_chain("NIFTY", near, seed=1))
+    await seed_chain(api.runtime, oracle_chain("NIFTY", far, seed=2))
+    await seed_chain(api.runtime, oracle_chain("NIFTY", near, seed=1))
     response = await api.client.get("/api/data/chain/NIFTY/latest")
     assert response.status_code == 200
     assert response.json()["expiry"] == near
@@ -120,8 +116,8 @@ async def test_latest_chain_without_expiry_uses_the_nearest_live_expiry(api: Api
 
 async def test_latest_chain_cache_miss_reads_storage_then_fills_the_cache(api: Api) -> None:
     near = live_expiries("NIFTY", 1)[0]
-    old = make_chain("NIFTY", near, utcnow() - timedelta(minutes=5), seed=1)
-    new = make_chain("NIFTY", near, utcnow(), seed=2)
+    old = oracle_chain("NIFTY", near, utcnow() - timedelta(minutes=5), seed=1)
+    new = oracle_chain("NIFTY", near, utcnow(), seed=2)
     await seed_chain(api.runtime, old, cache=False)
     await seed_chain(api.runtime, new, cache=False)
     key = keys.latest_chain("NIFTY", near)
@@ -136,7 +132,7 @@ async def test_latest_chain_cache_miss_reads_storage_then_fills_the_cache(api: A
 
 async def test_latest_chain_404s(api: Api) -> None:
     assert_envelope(await api.client.get("/api/data/chain/NIFTY/latest"), 404, "not_found")
-    await seed_chain(api.runtime, make_chain("NIFTY", live_expiries("NIFTY", 1)[0]))
+    await seed_chain(api.runtime, oracle_chain("NIFTY", live_expiries("NIFTY", 1)[0]))
     missing = await api.client.get("/api/data/chain/NIFTY/latest", params={"expiry": "2030-01-03"})
     body = assert_envelope(missing, 404, "not_found")
     assert body["error"]["details"] == {"product": "NIFTY", "expiry": "2030-01-03"}
@@ -145,7 +141,7 @@ async def test_latest_chain_404s(api: Api) -> None:
 async def test_expiries_are_sorted(api: Api) -> None:
     first, second, third = live_expiries("SPY", 3)
     for expiry in (third, first, second):
-        await seed_chain(api.runtime, make_chain("SPY", expiry))
+        await seed_chain(api.runtime, oracle_chain("SPY", expiry))
     body = (await api.client.get("/api/data/expiries/SPY")).json()
     assert body == {"product": "SPY", "expiries": [first, second, third]}
 
@@ -154,9 +150,9 @@ async def test_ohlc_by_window_newest_first(api: Api) -> None:
     base = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
     for i in range(4):
         await api.runtime.repo.upsert_candle(
-            make_candle("NIFTY", 5, base + timedelta(minutes=5 * i), 21500.0 + i)
+            candle("NIFTY", 5, start_time=base + timedelta(minutes=5 * i), open=21500.0 + i)
         )
-    await api.runtime.repo.upsert_candle(make_candle("NIFTY", 1, base, 1.0))
+    await api.runtime.repo.upsert_candle(candle("NIFTY", 1, start_time=base, open=1.0))
     body = (await api.client.get("/api/data/ohlc/NIFTY", params={"window": 5, "limit": 3})).json()
     assert body["window_minutes"] == 5 and body["count"] == 3
     assert [c["open"] for c in body["candles"]] == [21503.0, 21502.0, 21501.0]

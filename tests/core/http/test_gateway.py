@@ -1,11 +1,12 @@
-"""Gateway concerns: CORS, /metrics, data rate limits, OpenAPI completeness."""
+"""The HTTP kit as the API role mounts it (the gateway): CORS, request metrics, rate limits
+(``core.http.ratelimit``) and OpenAPI completeness (``core.http.openapi``)."""
 
 from __future__ import annotations
 
 import time
 
 from deltastream.settings import Settings
-from tests.api.factories import Api, assert_envelope, running_api
+from tests.fixtures.api import Api, assert_envelope, running_api
 
 DOCUMENTED_TAGS = {"auth", "data", "analytics", "admin", "ops"}
 
@@ -121,13 +122,6 @@ async def test_openapi_documents_every_route(api: Api) -> None:
         assert {"bearerAuth": []} in schema["paths"][path]["get"].get("security", []), path
 
 
-async def test_docs_and_seed_docs_redirect(api: Api) -> None:
-    docs = await api.client.get("/docs")
-    assert docs.status_code == 200 and "swagger" in docs.text.lower()
-    seed = await api.client.get("/api/docs")
-    assert seed.status_code == 307 and seed.headers["location"] == "/docs"
-
-
-async def test_unknown_route_and_method_are_envelopes(api: Api) -> None:
+async def test_unknown_route_and_method_are_envelopes_behind_the_gateway(api: Api) -> None:
     assert_envelope(await api.client.get("/api/data/nothing-here"), 404, "not_found")
     assert_envelope(await api.client.delete("/api/data/products"), 405)

@@ -8,7 +8,8 @@ import pytest
 
 from deltastream.core.deadletters import record_dead_letter
 from deltastream.settings import Settings
-from tests.api.factories import Api, assert_envelope, running_api
+from tests.factories import enriched_tick
+from tests.fixtures.api import Api, assert_envelope, running_api
 
 ADMIN = "ops@example.com"
 
@@ -55,12 +56,7 @@ async def test_list_filter_and_replay(admin_api: Api) -> None:
         source="enrichment",
         reason="task_failed",
         error="boom",
-        payload={
-            "type": "UNDERLYING_ENRICHED",
-            "product": "NIFTY",
-            "price": 1.0,
-            "timestamp": "2025-01-03T12:30:00Z",
-        },
+        payload=enriched_tick("NIFTY", price=1.0, timestamp="2025-01-03T12:30:00Z"),
         topic="enriched:underlying",
     )
     admin = await _token(admin_api, ADMIN)

@@ -21,8 +21,8 @@ from deltastream.enrichment import service, tasks
 from deltastream.feed import Rejected, validate_message
 from deltastream.settings import Settings
 from deltastream.wiring import Runtime
-from tests.enrichment.conftest import make_runtime, wait_until
 from tests.enrichment.factories import make_chain, make_tick
+from tests.fixtures.runtimes import make_runtime, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +55,12 @@ async def test_invalid_messages_are_dead_lettered_and_the_dispatcher_keeps_going
     assert len(rejected) == 4
     # One validation path: the dispatcher gives each message the reason the feed's edge gives it.
     assert sorted(d["reason"] for d in rejected) == sorted(_edge_reason(t, p) for t, p in bad)
-    assert {d["reason"] for d in rejected} == {"invalid_price", "missing_field", "validation", "crossed_quote"}
+    assert {d["reason"] for d in rejected} == {
+        "invalid_price",
+        "missing_field",
+        "validation",
+        "crossed_quote",
+    }
     assert all(d["source"] == "enrichment" and d["topic"] and d["task"] is None for d in rejected)
     assert any("crossed quote" in d["error"] for d in rejected)
     assert any("price" in d["error"] for d in rejected)

@@ -25,7 +25,8 @@ from deltastream.core.deadletters import record_dead_letter
 from deltastream.settings import Settings
 from deltastream.storage.sqlite import SQLiteRepository
 from deltastream.wiring import ALL_ROLES, build_runtime
-from tests.api.factories import API_ONLY, live_expiries, make_candle, make_chain, make_surface, make_tick
+from tests.factories import candle, enriched_tick, surface
+from tests.fixtures.api import API_ONLY, live_expiries, oracle_chain
 
 FUZZ_EXAMPLES = int(os.environ.get("DELTASTREAM_FUZZ_EXAMPLES", "12"))
 ADMIN = "fuzz-admin@example.com"
@@ -65,14 +66,12 @@ async def _seed(path: Path) -> str:
     repo = SQLiteRepository(path)
     await repo.start()
     try:
-        chains = [make_chain("SPY", expiry, seed=i) for i, expiry in enumerate(live_expiries("SPY", 2))]
+        chains = [oracle_chain("SPY", expiry, seed=i) for i, expiry in enumerate(live_expiries("SPY", 2))]
         for chain in chains:
             await repo.upsert_chain(chain)
-        await repo.upsert_tick(make_tick("SPY"))
-        await repo.upsert_candle(
-            make_candle("SPY", 5, chains[-1]["timestamp"].replace(second=0, microsecond=0))
-        )
-        await repo.upsert_surface(make_surface("SPY", chains))
+        await repo.upsert_tick(enriched_tick("SPY", price=475.0))
+        await repo.upsert_candle(candle("SPY", 5, open=475.0))
+        await repo.upsert_surface(surface("SPY", chains))
         await record_dead_letter(
             repo, source="feed", reason="validation", error="bad", payload={"x": 1}, topic="t"
         )

@@ -13,7 +13,8 @@ from deltastream.core import jsonx
 from deltastream.core.clock import utcnow
 from deltastream.enrichment import keys
 from deltastream.settings import Settings
-from tests.api.factories import assert_envelope, live_expiries, make_chain, make_tick, running_api, seed_chain
+from tests.factories import enriched_tick
+from tests.fixtures.api import assert_envelope, live_expiries, oracle_chain, running_api, seed_chain
 
 
 async def test_routes_on_mongo_and_redis(
@@ -33,9 +34,11 @@ async def test_routes_on_mongo_and_redis(
         now = utcnow()
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON dates keep milliseconds
         for i in range(3):
-            await api.runtime.repo.upsert_tick(make_tick("NIFTY", now - timedelta(seconds=i), 21500.0 + i, i))
-        await seed_chain(api.runtime, make_chain("NIFTY", near, now, seed=1))
-        stored_only = make_chain("NIFTY", far, now, seed=2)
+            await api.runtime.repo.upsert_tick(
+                enriched_tick("NIFTY", timestamp=now - timedelta(seconds=i), price=21500.0 + i, tick_id=i)
+            )
+        await seed_chain(api.runtime, oracle_chain("NIFTY", near, now, seed=1))
+        stored_only = oracle_chain("NIFTY", far, now, seed=2)
         await seed_chain(api.runtime, stored_only, cache=False)
 
         cached = await api.client.get("/api/data/chain/NIFTY/latest")

@@ -7,7 +7,7 @@ import asyncio
 
 from deltastream.settings import Settings
 from deltastream.wiring import ALL_ROLES
-from tests.api.factories import Api, running_api
+from tests.fixtures.api import Api, running_api
 
 PRODUCT = "NIFTY"
 
