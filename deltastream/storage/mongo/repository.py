@@ -97,7 +97,7 @@ class MongoRepository(MongoMarketStore, MongoUserStore, MongoDeadLetterStore):
         for collection, field in PURGE_TARGETS:
             result = await self.db[collection].delete_many({field: {"$lt": cutoff}})
             counts[collection] = int(result.deleted_count)
-        log.info("retention_purged", backend="mongo", counts=counts)
+        log.debug("retention_purged", backend="mongo", counts=counts)
         return counts
 
     async def ttl_indexes(self) -> dict[str, dict[str, Any]]:
