@@ -10,7 +10,7 @@ BSTAMP := $(VENV)/.installed-bench
 .PHONY: help install run test bench fuzz lint typecheck browser clean
 
 help:
-	@echo "make run    - set up .venv and start every role on http://127.0.0.1:8000 (SQLite, in-process bus)"
+	@echo "make run    - set up .venv and start every role on DELTASTREAM_HOST:DELTASTREAM_PORT (default http://127.0.0.1:8000; SQLite, in-process bus)"
 	@echo "make test   - set up .venv with test extras, run the gates (lint, typecheck), then the suite"
 	@echo "make bench  - run the benchmarks in bench/ and print ratios against peers"
 	@echo "make fuzz   - deeper schemathesis run against the OpenAPI schema"
@@ -37,7 +37,7 @@ $(BSTAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m deltastream run --host 127.0.0.1 --port 8000
+	$(PY) -m deltastream run
 
 # The gates run first: a broken import contract or a type error fails `make test` (and CI).
 test: lint typecheck browser

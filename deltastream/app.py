@@ -24,6 +24,7 @@ from deltastream.analytics.router import mobile_router
 from deltastream.analytics.router import router as analytics_router
 from deltastream.auth.router import router as auth_router
 from deltastream.core.http.deps import CoreState
+from deltastream.core.http.docs import install_docs
 from deltastream.core.http.errors import RequestContextMiddleware, install_error_handlers
 from deltastream.core.http.metrics import record_request
 from deltastream.core.http.openapi import install_openapi
@@ -93,11 +94,13 @@ def create_app(
         summary="Real-time option analytics: chains, PCR, max pain, IV, Greeks and volatility surfaces.",
         default_response_class=JsonResponse,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served from the app's own assets by install_docs (no CDN)
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.runtime = rt  # for tests and tools holding the app object
     install_error_handlers(app)
+    install_docs(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(_ops_router(settings, rt))
     # /metrics and the HTTP instrumentation for every role (Prometheus scrapes the worker and the

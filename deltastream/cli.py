@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deltastream import __version__
-from deltastream.core.cli import load_settings, require_redis
+from deltastream.core.cli import fail, load_settings, require_redis
 from deltastream.core.logging import configure_logging
 from deltastream.settings import Settings
 
@@ -44,9 +44,76 @@ PortOpt = Annotated[int | None, typer.Option(help="port (default DELTASTREAM_POR
 _ROLE_PORT_OFFSET = {ROLE_FEED: 1, ROLE_WORKER: 2}
 
 
+CONNECT_TIMEOUT_S = 5.0
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail in one line if ``host:port`` cannot be bound, before any component starts."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            fail(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}): another process uses it? "
+                "Set DELTASTREAM_PORT (or --port) to a free port."
+            )
+
+
+def _check_backends(settings: Settings) -> None:
+    """Start-up mistakes as one line each: unknown products, Redis or MongoDB unreachable (within
+    5 s, naming the host with credentials masked)."""
+    from deltastream.core.errors import DeltaStreamError
+    from deltastream.core.redis import redact_url
+    from deltastream.feed.products import configured_products
+
+    try:
+        configured_products(settings)
+    except DeltaStreamError as exc:
+        fail(exc.message)
+    if settings.redis_url:
+        import redis
+
+        client = redis.Redis.from_url(
+            settings.redis_url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=CONNECT_TIMEOUT_S
+        )
+        try:
+            client.ping()
+        except Exception as exc:
+            fail(f"Redis at {redact_url(settings.redis_url)} is unreachable: {_first_line(exc)}")
+        finally:
+            client.close()
+    if settings.mongo_url:
+        import pymongo
+
+        mongo: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(
+            settings.mongo_url,
+            serverSelectionTimeoutMS=int(CONNECT_TIMEOUT_S * 1000),
+            connectTimeoutMS=int(CONNECT_TIMEOUT_S * 1000),
+        )
+        try:
+            mongo.admin.command("ping")
+        except Exception as exc:
+            fail(
+                f"MongoDB at {redact_url(settings.mongo_url)} is unreachable within "
+                f"{CONNECT_TIMEOUT_S:g} s ({type(exc).__name__})"
+            )
+        finally:
+            mongo.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
 def _serve(settings: Settings, roles: frozenset[str], host: str | None, port: int | None) -> None:
     """Serve ``roles`` with uvicorn. Every role serves /health, /ready and /metrics; only the API
-    role adds the REST routes and Socket.IO."""
+    role adds the REST routes and Socket.IO. The port, the products and the backends are checked
+    first: a mistake there is one line and exit 2, before anything starts or writes."""
     import gc
 
     import uvicorn
@@ -62,10 +129,13 @@ def _serve(settings: Settings, roles: frozenset[str], host: str | None, port: in
     if port is None:
         offset = 0 if ROLE_API in roles else max(_ROLE_PORT_OFFSET.get(r, 0) for r in roles)
         port = settings.port + offset
+    host = host or settings.host
+    _check_port(host, port)
+    _check_backends(settings)
     app = create_app(settings, roles)
     uvicorn.run(
         app,
-        host=host or settings.host,
+        host=host,
         port=port,
         log_config=None,
         access_log=False,

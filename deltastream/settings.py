@@ -137,8 +137,12 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM endpoint")
 
     # Logs
-    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
-    log_format: Literal["json", "console"] = Field(default="json", description="json lines or console")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="DEBUG, INFO, WARNING or ERROR (per-task and per-request lines are DEBUG)"
+    )
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto (console on a terminal, JSON lines otherwise), json or console"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -156,6 +160,16 @@ class Settings(BaseSettings):
     def _split_products(cls, value: Any) -> Any:
         value = _csv(value)
         return [item.upper() for item in value] if isinstance(value, list) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

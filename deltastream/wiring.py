@@ -96,7 +96,7 @@ class Runtime:
             await self.bus.start()
             for comp in self.components:
                 await comp.start()
-                log.info("component_started", component=comp.name, roles=sorted(self.roles))
+                log.debug("component_started", component=comp.name, roles=sorted(self.roles))
         except BaseException:
             await self.stop()
             raise

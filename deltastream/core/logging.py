@@ -11,6 +11,42 @@ import structlog
 
 _extra_processors: list[Any] = []
 
+# Libraries whose INFO lines are per task or per request (taskiq logs "Executing task ... with ID"
+# for every message): at INFO they would flood the terminal, so they speak from WARNING up unless
+# the level is DEBUG.
+CHATTY_LOGGERS = ("taskiq", "aiosqlite", "httpx", "httpcore", "engineio", "socketio", "uvicorn.access")
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def resolve_format(fmt: str, stream: Any = None) -> str:
+    """``auto`` means console on a terminal and JSON lines on a pipe or file."""
+    if fmt != "auto":
+        return fmt
+    stream = stream if stream is not None else sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return "console" if callable(isatty) and isatty() else "json"
+
+
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is now, so a rich progress bar that redirects stdout
+    prints log lines above the bar instead of through it."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def isatty(self) -> bool:
+        return sys.stdout.isatty()
+
+
+class _CurrentStdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A StreamHandler on the current ``sys.stdout`` (see :class:`_CurrentStdout`)."""
+
+    def __init__(self) -> None:
+        super().__init__(_CurrentStdout())  # type: ignore[arg-type]
+
 
 def add_processor(processor: Any) -> None:
     """Register a processor that runs before rendering (the logs context ships records this way)."""
@@ -18,13 +54,20 @@ def add_processor(processor: Any) -> None:
         _extra_processors.append(processor)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json", role: str | None = None) -> None:
-    """Configure structlog and the stdlib root logger to emit one line per event on stdout."""
-    level_no = logging.getLevelName(level.upper()) if isinstance(level, str) else level
-    if not isinstance(level_no, int):
-        level_no = logging.INFO
+def configure_logging(level: str = "INFO", fmt: str = "auto", role: str | None = None) -> None:
+    """Configure structlog and the stdlib root logger to emit one line per event on stdout.
+
+    ``fmt`` is ``json``, ``console`` or ``auto`` (console on a TTY). An unknown level is refused
+    with ``ValueError`` (settings validate it first, so the CLI reports it in one line).
+    """
+    if not isinstance(level, str) or level.upper() not in LEVELS:
+        raise ValueError(f"unknown log level {level!r}: use one of {', '.join(LEVELS)}")
+    level_no = logging.getLevelName(level.upper())
+    fmt = resolve_format(fmt)
     renderer: Any = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
     )
 
     def _ship(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -46,11 +89,11 @@ def configure_logging(level: str = "INFO", fmt: str = "json", role: str | None =
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level_no),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStdout()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     # Records from the standard library (uvicorn, taskiq, aiosqlite ...) get the same format.
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _CurrentStdoutHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[
@@ -65,6 +108,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json", role: str | None =
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level_no)
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(level_no if level_no <= logging.DEBUG else max(level_no, logging.WARNING))
     if role:
         structlog.contextvars.bind_contextvars(role=role)
 

@@ -143,6 +143,8 @@ def register(cli: typer.Typer, build_runtime: BuildReplayRuntime) -> None:
             duration = 60.0
         if duration <= 0:
             fail("record needs a positive --minutes or --seconds")
+        if not file.parent.is_dir():
+            fail(f"cannot record to {file}: directory {file.parent} does not exist")
         try:
             counts = asyncio.run(record_session(settings, file, duration))
         except DeltaStreamError as exc:
@@ -176,3 +178,5 @@ def register(cli: typer.Typer, build_runtime: BuildReplayRuntime) -> None:
         typer.echo(
             f"replayed {counts['published']} messages from {file} ({counts['rejected']} rejected)", err=True
         )
+        if counts["published"] == 0:
+            fail(f"nothing replayed: every line of {file} was rejected or the file is empty", code=1)

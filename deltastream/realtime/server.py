@@ -236,7 +236,7 @@ class SocketGateway:
             await self.server.enter_room(sid, room, namespace=NAMESPACE)
         self.clients[sid] = ClientState(user_id=user_id, bucket=TokenBucket(EVENT_RATE_PER_S, EVENT_BURST))
         SOCKET_CLIENTS.inc()
-        log.info("client_connected", client_id=sid, user_id=user_id, total_clients=len(self.clients))
+        log.debug("client_connected", client_id=sid, user_id=user_id, total_clients=len(self.clients))
         # The server queues its CONNECT ack only after this handler returns; greeting from a task
         # keeps ``connected`` after the ack, as the protocol requires.
         self.server.start_background_task(self._greet, sid, rooms)
@@ -247,7 +247,7 @@ class SocketGateway:
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         if self.clients.pop(sid, None) is not None:
             SOCKET_CLIENTS.dec()
-            log.info(
+            log.debug(
                 "client_disconnected", client_id=sid, reason=str(reason), remaining_clients=len(self.clients)
             )
 

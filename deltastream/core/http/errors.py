@@ -106,7 +106,7 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_wrapper)
             finally:
-                log.info(
+                log.debug(
                     "http_request",
                     method=scope.get("method"),
                     path=scope.get("path"),

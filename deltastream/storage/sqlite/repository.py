@@ -176,7 +176,7 @@ class SQLiteRepository(SQLiteMarketStore, SQLiteUserStore, SQLiteDeadLetterStore
             if still_free >= previous:
                 break
         busy = await self.writer.maintenance(_checkpoint)
-        log.info(
+        log.debug(
             "retention_purged", backend="sqlite", counts=counts, free_pages=still_free, checkpoint_busy=busy
         )
         return counts
