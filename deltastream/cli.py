@@ -105,6 +105,33 @@ def _check_backends(settings: Settings) -> None:
             mongo.close()
 
 
+def _banner(settings: Settings, roles: frozenset[str], host: str, port: int) -> None:
+    """A few lines on stderr, whatever the log level: where to go, what runs, where data lives."""
+    import sys
+
+    from deltastream.core.redis import redact_url
+
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{port}"
+    storage = (
+        f"MongoDB {redact_url(settings.mongo_url)} (db {settings.mongo_db})"
+        if settings.mongo_url
+        else f"SQLite {settings.sqlite_path.resolve()}"
+    )
+    bus = f"Redis {redact_url(settings.redis_url)}" if settings.redis_url else "in-process bus, cache and queue"
+    lines = [f"DeltaStream {__version__} on {base} (roles: {', '.join(sorted(roles))})"]
+    if ROLE_API in roles:
+        lines += [f"  API docs   {base}/docs  (ReDoc {base}/redoc)", f"  Socket.IO  {base}/socket.io/"]
+    lines += [
+        f"  metrics    {base}/metrics   health {base}/health",
+        f"  storage    {storage}",
+        f"  bus        {bus}",
+        f"  feed       {settings.feed_source}, {len(settings.feed_products)} products; "
+        "a summary line every 30 s (DELTASTREAM_LOG_LEVEL=DEBUG for every task and request)",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
@@ -132,6 +159,7 @@ def _serve(settings: Settings, roles: frozenset[str], host: str | None, port: in
     host = host or settings.host
     _check_port(host, port)
     _check_backends(settings)
+    _banner(settings, roles, host, port)
     app = create_app(settings, roles)
     uvicorn.run(
         app,

@@ -14,7 +14,16 @@ _extra_processors: list[Any] = []
 # Libraries whose INFO lines are per task or per request (taskiq logs "Executing task ... with ID"
 # for every message): at INFO they would flood the terminal, so they speak from WARNING up unless
 # the level is DEBUG.
-CHATTY_LOGGERS = ("taskiq", "aiosqlite", "httpx", "httpcore", "engineio", "socketio", "uvicorn.access")
+CHATTY_LOGGERS = (
+    "taskiq",
+    "aiosqlite",
+    "httpx",
+    "httpcore",
+    "engineio",
+    "socketio",
+    "uvicorn.access",
+    "uvicorn.error",  # "Started server process", "Waiting for application startup" ...: the banner says it
+)
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 

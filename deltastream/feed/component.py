@@ -89,7 +89,7 @@ class FeedComponent:
         now = time.monotonic()
         if now - self._summary_at >= SUMMARY_INTERVAL_S:
             ticks, chains = self.ticks - self._summary_counts[0], self.chains - self._summary_counts[1]
-            log.debug(
+            log.info(
                 "tick_published",
                 ticks=ticks,
                 chains=chains,

@@ -127,3 +127,55 @@ def test_the_licence_is_an_spdx_string() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert project["project"]["license"] == "MIT"  # a table is deprecated by setuptools
     assert any(r.startswith("setuptools>=77") for r in project["build-system"]["requires"])
+
+
+def test_run_prints_a_banner_with_the_url_then_stays_quiet(tmp_path: Path) -> None:
+    """`DELTASTREAM_PORT=N` is honoured, the banner names the URL, and the per-task lines that
+    flooded the terminal (taskiq's "Executing task ...") stay at DEBUG."""
+    import os
+    import signal
+    import sys
+
+    import httpx
+
+    from tests.fixtures.servers import free_port, wait_for_port
+
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DELTASTREAM_")}
+    env = {**clean, "PYTHONPATH": str(ROOT), "DELTASTREAM_PORT": str(port), "DELTASTREAM_FEED_INTERVAL": "0.2"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deltastream", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_port("127.0.0.1", port, timeout=60)
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).status_code == 200
+        time.sleep(8)  # five products x 5 ticks/s: hundreds of tasks, each once "Executing task"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/docs" in err
+    assert "Executing task" not in out + err
+    assert "http_request" not in out
+    log_lines = [ln for ln in out.splitlines() if ln.strip()]
+    assert len(log_lines) <= 10, log_lines
+
+
+def test_record_shows_a_progress_bar_and_a_summary(tmp_path: Path) -> None:
+    out = tmp_path / "s.jsonl"
+    # COLUMNS and a forced terminal make rich draw the bar into the captured stderr
+    proc = run_cli(
+        tmp_path, "record", "--seconds", "2", str(out), FORCE_COLOR="1", TTY_COMPATIBLE="1", COLUMNS="100"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "record" in proc.stderr and "ticks," in proc.stderr  # the bar's live counts
+    summary = proc.stderr.strip().splitlines()[-1]
+    assert "recorded " in summary and "chains in 2 s" in summary and str(out) in summary
+    assert out.stat().st_size > 0
+    quiet = run_cli(tmp_path, "record", "--seconds", "1", "--no-progress", str(tmp_path / "q.jsonl"))
+    assert quiet.returncode == 0 and quiet.stderr.strip().splitlines()[-1].startswith("recorded ")
+    assert "ticks," not in quiet.stderr
