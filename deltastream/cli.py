@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -137,6 +138,51 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:200] if text else type(exc).__name__
 
 
+_SERVER_LOCKS: list[object] = []  # open lock files, held for the life of the process
+
+
+def server_lock_path(settings: Settings) -> Path:
+    """The file a running embedded server holds locked beside its SQLite database."""
+    return settings.sqlite_path.with_name(settings.sqlite_path.name + ".server.lock")
+
+
+def _hold_server_lock(settings: Settings) -> None:
+    """Mark the SQLite database as in use by this server (an advisory ``flock``, released by the
+    OS when the process ends), so an embedded ``replay`` refuses to write into live history."""
+    import fcntl
+
+    if settings.mongo_url or str(settings.sqlite_path) == ":memory:":
+        return
+    path = server_lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        fail(
+            f"another DeltaStream server is using {settings.sqlite_path}; stop it or set "
+            "DELTASTREAM_SQLITE_PATH to another file"
+        )
+    _SERVER_LOCKS.append(handle)
+
+
+def database_in_use(settings: Settings) -> bool:
+    """True when a running server holds ``server_lock_path(settings)``."""
+    import fcntl
+
+    path = server_lock_path(settings)
+    if settings.mongo_url or not path.exists():
+        return False
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
 def _serve(settings: Settings, roles: frozenset[str], host: str | None, port: int | None) -> None:
     """Serve ``roles`` with uvicorn. Every role serves /health, /ready and /metrics; only the API
     role adds the REST routes and Socket.IO. The port, the products and the backends are checked
@@ -159,6 +205,8 @@ def _serve(settings: Settings, roles: frozenset[str], host: str | None, port: in
     host = host or settings.host
     _check_port(host, port)
     _check_backends(settings)
+    if roles & {ROLE_FEED, ROLE_WORKER}:
+        _hold_server_lock(settings)
     _banner(settings, roles, host, port)
     app = create_app(settings, roles)
     uvicorn.run(
@@ -173,9 +221,34 @@ def _serve(settings: Settings, roles: frozenset[str], host: str | None, port: in
 
 
 @cli.command()
-def run(host: HostOpt = None, port: PortOpt = None) -> None:
+def run(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            help="serve this recorded session instead of the simulator, from its own database "
+            "(FILE.replay.db beside it unless DELTASTREAM_SQLITE_PATH is set): live history is never touched"
+        ),
+    ] = None,
+    speed: Annotated[str, typer.Option(help="with --replay: pace multiplier (10 or 10x; 0 = fastest)")] = "1",
+) -> None:
     """Every role in one process: API + Socket.IO, feed and worker (embedded backends by default)."""
-    _serve(load_settings(), ALL_ROLES, host, port)
+    settings = load_settings()
+    if replay is not None:
+        from deltastream.feed.replay import parse_speed
+
+        if not replay.is_file():
+            fail(f"replay file not found: {replay}")
+        try:
+            pace = parse_speed(speed)
+        except Exception as exc:
+            fail(f"bad --speed {speed!r}: {exc}")
+        update: dict[str, object] = {"feed_source": f"replay:{replay}?speed={pace}"}
+        if "sqlite_path" not in settings.model_fields_set:
+            update["sqlite_path"] = replay.with_name(replay.name + ".replay.db")
+        settings = settings.model_copy(update=update)
+    _serve(settings, ALL_ROLES, host, port)
 
 
 @cli.command("run-api")
@@ -257,7 +330,7 @@ def register_context_verbs(app: typer.Typer) -> None:
     from deltastream.deadletters.cli import register as register_dead_letters
     from deltastream.feed.cli import register as register_feed
 
-    register_feed(app, replay_runtime)
+    register_feed(app, replay_runtime, database_in_use)
     register_dead_letters(app, open_dead_letters)
 
 

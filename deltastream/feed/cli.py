@@ -162,8 +162,14 @@ async def replay_session(
         await runtime.stop()
 
 
-def register(cli: typer.Typer, build_runtime: BuildReplayRuntime) -> None:
-    """Add ``record`` and ``replay`` to the CLI; a replay runs in ``build_runtime(settings)``."""
+def register(
+    cli: typer.Typer,
+    build_runtime: BuildReplayRuntime,
+    database_in_use: Callable[[Settings], bool] = lambda _settings: False,
+) -> None:
+    """Add ``record`` and ``replay`` to the CLI; a replay runs in ``build_runtime(settings)``.
+    ``database_in_use(settings)`` says whether a running server writes the configured SQLite file:
+    an embedded replay then refuses to write into that live history."""
 
     @cli.command()
     def record(
@@ -211,6 +217,13 @@ def register(cli: typer.Typer, build_runtime: BuildReplayRuntime) -> None:
         configure_logging(settings.log_level, settings.log_format, role="replay")
         if not file.is_file():
             fail(f"replay file not found: {file}")
+        if settings.embedded and database_in_use(settings):
+            fail(
+                f"a running DeltaStream server uses {settings.sqlite_path}; replaying into it would mix the "
+                f"recording into live history. Serve the recording on its own instead: "
+                f"`deltastream run --replay {file} --speed {speed}` (with DELTASTREAM_PORT set to a free port), "
+                "or set DELTASTREAM_SQLITE_PATH to another file"
+            )
         try:
             counts = asyncio.run(
                 replay_session(build_runtime, settings, file, parse_speed(speed), drain, progress)
