@@ -10,7 +10,7 @@ BSTAMP := $(VENV)/.installed-bench
 .PHONY: help install run test bench fuzz lint typecheck browser clean
 
 help:
-	@echo "make run    - set up .venv and start every role (SQLite, in-process bus) on DELTASTREAM_HOST:DELTASTREAM_PORT (127.0.0.1:8000)"
+	@echo "make run    - set up .venv and start every role on DELTASTREAM_HOST:DELTASTREAM_PORT (default http://127.0.0.1:8000; SQLite, in-process bus)"
 	@echo "make test   - set up .venv with test extras, run the gates (lint, typecheck), then the suite"
 	@echo "make bench  - run the benchmarks in bench/ and print ratios against peers"
 	@echo "make fuzz   - deeper schemathesis run against the OpenAPI schema"

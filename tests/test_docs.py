@@ -55,3 +55,20 @@ def test_make_test_runs_the_gates_before_pytest() -> None:
     contracts = (ROOT / ".importlinter").read_text()
     for kind in ("forbidden", "acyclic_siblings", "protected"):
         assert f"type = {kind}" in contracts
+
+
+def test_readme_and_docs_run_as_written_on_a_fresh_clone() -> None:
+    """Issue 10: no bare `python -m deltastream` (typer lives in .venv), no file outside the repo,
+    and the Node examples print only the product they subscribe to, naming it."""
+    readme = (ROOT / "README.md").read_text()
+    assert ".venv/bin/deltastream" in readme
+    for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        text = doc.read_text()
+        assert "python -m deltastream" not in text.replace("`python -m deltastream` outside", ""), doc
+        assert "SPEC.md" not in text, doc
+        assert "/work/" not in text, doc
+    for doc in (ROOT / "README.md", ROOT / "docs" / "socket.md"):
+        js = doc.read_text().split("```js", 1)[1].split("```", 1)[0]
+        for event in ("underlying_update", "chain_summary"):
+            line = next(ln for ln in js.splitlines() if f'socket.on("{event}"' in ln)
+            assert "=== P &&" in line and ".product," in line, (doc.name, line)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -38,7 +38,8 @@ _NEAREST = " Without `expiry`, the nearest live expiry is used and `expiry_sourc
         "`latest` always has the newest PCR (by OI and by volume) of each live expiry, newest first. "
         "`pcr_trend`/`data_points` keep the seed's shape: up to 100 points of the last `hours`, newest first "
         "(one expiry with `expiry`, every expiry without). `history=true` adds the series between `start` "
-        "and `end` (default: the last `hours`), oldest first, up to `limit` points."
+        "and `end` (default: the last `hours`), newest first (`order=asc` for oldest first), up to `limit` points. "
+        "An unknown `expiry` is a 404."
     ),
     responses=_ERRORS,
 )
@@ -50,8 +51,11 @@ async def get_pcr(
     hours: Annotated[int, Query(ge=1, le=8760, description="Look-back of the trend, hours")] = 24,
     history: Annotated[bool, Query(description="Include the `history` time series")] = False,
     limit: Annotated[int, Query(ge=1, le=1000, description="Maximum `history` points")] = 500,
+    order: Annotated[
+        Literal["desc", "asc"], Query(description="`history` order: `desc` newest first (default), `asc` oldest first")
+    ] = "desc",
 ) -> dict[str, Any]:
-    body = await service.pcr(md, product, expiry_str(expiry), hours, history, window, limit)
+    body = await service.pcr(md, product, expiry_str(expiry), hours, history, window, limit, order)
     return body
 
 

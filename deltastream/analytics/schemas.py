@@ -47,7 +47,7 @@ class PcrResponse(BaseModel):
         description="Seed shape: up to 100 points in the last `hours`, newest first"
     )
     history: list[PcrPoint] | None = Field(
-        default=None, description="With `history=true`: the time series, oldest first, up to `limit` points"
+        default=None, description="With `history=true`: the time series, newest first (`order=asc`: oldest first), up to `limit` points"
     )
 
 

@@ -52,9 +52,12 @@ async def pcr(
     history: bool,
     window: TimeRange,
     limit: int,
+    order: str = "desc",
 ) -> dict[str, Any]:
     """Latest PCR per expiry (always), the seed's ``pcr_trend`` over ``hours``, and with
-    ``history`` the series over ``window`` (default: the last ``hours``), oldest first."""
+    ``history`` the series over ``window`` (default: the last ``hours``), newest first unless
+    ``order`` is ``asc``. An unknown ``expiry`` is a 404."""
+    await md.require_known_expiry(product, expiry)
     expiries = [expiry] if expiry else await md.live_expiries(product)
     latest = [p for p in [await _latest_pcr(md, product, e) for e in expiries] if p is not None]
     latest.sort(key=lambda p: p["timestamp"], reverse=True)
@@ -71,7 +74,8 @@ async def pcr(
     }
     if history:
         rows = await md.chain_summaries(product, expiry, window.start or since, window.end, limit)
-        body["history"] = [_point(str(r["expiry"]), r) for r in reversed(rows)]
+        points = [_point(str(r["expiry"]), r) for r in rows]  # newest first, as stored
+        body["history"] = points[::-1] if order == "asc" else points
     return body
 
 
@@ -241,11 +245,12 @@ async def iv_stats(
 ) -> dict[str, Any]:
     """ATM IV history sampled into ``points`` equal buckets over the look-back (the last stored
     value of each bucket), with IV rank and IV percentile (``quant.iv_rank``/``iv_percentile``)
-    of the newest value over that sample.
+    of the newest value over that sample. An unknown ``expiry`` is a 404.
 
     Without ``expiry`` each point uses the nearest expiry live at that time (a rolling front-month
     series). Sampling bounds the work: ``points`` small indexed queries, whatever the data volume.
     """
+    await md.require_known_expiry(product, expiry)
     now = utcnow()
     start = now - timedelta(hours=lookback_hours)
     width = (now - start) / points

@@ -14,7 +14,16 @@ _extra_processors: list[Any] = []
 # Libraries whose INFO lines are per task or per request (taskiq logs "Executing task ... with ID"
 # for every message): at INFO they would flood the terminal, so they speak from WARNING up unless
 # the level is DEBUG.
-CHATTY_LOGGERS = ("taskiq", "aiosqlite", "httpx", "httpcore", "engineio", "socketio", "uvicorn.access")
+CHATTY_LOGGERS = (
+    "taskiq",
+    "aiosqlite",
+    "httpx",
+    "httpcore",
+    "engineio",
+    "socketio",
+    "uvicorn.access",
+    "uvicorn.error",  # "Started server process", "Waiting for application startup" ...: the banner says it
+)
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -28,24 +37,31 @@ def resolve_format(fmt: str, stream: Any = None) -> str:
 
 
 class _CurrentStdout:
-    """Writes to whatever ``sys.stdout`` is now, so a rich progress bar that redirects stdout
-    prints log lines above the bar instead of through it."""
+    """Writes to whatever ``sys.stdout`` (or ``sys.stderr``) is now, so a rich progress bar that
+    redirects them prints log lines above the bar instead of through it."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self.stderr = stderr
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr if self.stderr else sys.stdout
 
     def write(self, text: str) -> int:
-        return sys.stdout.write(text)
+        return int(self.stream.write(text))
 
     def flush(self) -> None:
-        sys.stdout.flush()
+        self.stream.flush()
 
     def isatty(self) -> bool:
-        return sys.stdout.isatty()
+        return bool(self.stream.isatty())
 
 
 class _CurrentStdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """A StreamHandler on the current ``sys.stdout`` (see :class:`_CurrentStdout`)."""
 
-    def __init__(self) -> None:
-        super().__init__(_CurrentStdout())  # type: ignore[arg-type]
+    def __init__(self, stderr: bool = False) -> None:
+        super().__init__(_CurrentStdout(stderr))  # type: ignore[arg-type]
 
 
 def add_processor(processor: Any) -> None:
@@ -54,20 +70,24 @@ def add_processor(processor: Any) -> None:
         _extra_processors.append(processor)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "auto", role: str | None = None) -> None:
+def configure_logging(
+    level: str = "INFO", fmt: str = "auto", role: str | None = None, *, stderr: bool = False
+) -> None:
     """Configure structlog and the stdlib root logger to emit one line per event on stdout.
 
-    ``fmt`` is ``json``, ``console`` or ``auto`` (console on a TTY). An unknown level is refused
+    ``fmt`` is ``json``, ``console`` or ``auto`` (console on a TTY). ``stderr`` sends the lines
+    there instead (a command whose stdout is data, e.g. ``--json``). An unknown level is refused
     with ``ValueError`` (settings validate it first, so the CLI reports it in one line).
     """
     if not isinstance(level, str) or level.upper() not in LEVELS:
         raise ValueError(f"unknown log level {level!r}: use one of {', '.join(LEVELS)}")
     level_no = logging.getLevelName(level.upper())
-    fmt = resolve_format(fmt)
+    out = _CurrentStdout(stderr)
+    fmt = resolve_format(fmt, out)
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+        else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
 
     def _ship(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -89,11 +109,11 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", role: str | None =
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level_no),
-        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStdout()),  # type: ignore[arg-type]
+        logger_factory=structlog.PrintLoggerFactory(file=out),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     # Records from the standard library (uvicorn, taskiq, aiosqlite ...) get the same format.
-    handler = _CurrentStdoutHandler()
+    handler = _CurrentStdoutHandler(stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[

@@ -19,6 +19,7 @@ from rich.table import Table
 from deltastream.core import jsonx
 from deltastream.core.cli import fail, load_settings
 from deltastream.core.errors import DeltaStreamError
+from deltastream.core.logging import configure_logging
 from deltastream.deadletters.service import DeadLetters
 from deltastream.settings import Settings
 
@@ -35,6 +36,9 @@ OpenDeadLetters = Callable[[Settings], AbstractAsyncContextManager[DeadLetters]]
 def _run(open_service: OpenDeadLetters, action: Callable[[DeadLetters], Awaitable[T]]) -> T:
     """Open the service (storage, cache and bus; no components), run ``action`` on it, close it."""
     settings = load_settings()
+    # stdout is the command's output (a table or JSON): logs go to stderr, warnings and up only.
+    level = settings.log_level if settings.log_level in ("WARNING", "ERROR") else "WARNING"
+    configure_logging(level, settings.log_format, role="dead-letters", stderr=True)
 
     async def _go() -> T:
         async with open_service(settings) as service:
@@ -50,19 +54,29 @@ def _show(records: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         typer.echo(jsonx.dumps(records).decode())
         return
-    table = Table("id", "time (UTC)", "source", "reason", "task / topic", "tries", "replayed", "error")
+    if not records:
+        typer.echo("no dead letters")
+        return
+    # Fits 80 columns: fixed narrow columns, one line per row, long text cut with an ellipsis.
+    table = Table(box=None, pad_edge=False, expand=False)
+    table.add_column("id", no_wrap=True, overflow="ellipsis", min_width=2, max_width=8)
+    table.add_column("time (UTC)", no_wrap=True, min_width=16, max_width=16)
+    table.add_column("source", no_wrap=True, overflow="ellipsis", min_width=10, max_width=10)
+    table.add_column("task / topic", no_wrap=True, overflow="ellipsis", min_width=14, max_width=14)
+    table.add_column("tries", no_wrap=True, justify="right", min_width=5, max_width=5)
+    table.add_column("error", no_wrap=True, overflow="ellipsis")
     for rec in records:
+        reason = str(rec.get("reason") or "")
+        error = str(rec.get("error") or "")
         table.add_row(
             str(rec.get("id")),
-            jsonx.isoformat_z(rec["timestamp"])[:19] if rec.get("timestamp") else "",
+            jsonx.isoformat_z(rec["timestamp"])[:16].replace("T", " ") if rec.get("timestamp") else "",
             str(rec.get("source") or ""),
-            str(rec.get("reason") or ""),
             str(rec.get("task") or rec.get("topic") or ""),
             str(rec.get("attempts") or ""),
-            "yes" if rec.get("replayed_at") else "",
-            str(rec.get("error") or "")[:80],
+            ("replayed; " if rec.get("replayed_at") else "") + (f"{reason}: {error}" if reason else error),
         )
-    Console().print(table)
+    Console(width=min(Console().width, 80)).print(table)
 
 
 def register(cli: typer.Typer, open_service: OpenDeadLetters) -> None:

@@ -19,7 +19,14 @@ from typing import Annotated, Any, Protocol
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from deltastream.core.bus import TOPIC_MARKET_UNDERLYING, EventBus, create_bus
 from deltastream.core.cli import fail, load_settings
@@ -33,7 +40,11 @@ stderr = Console(stderr=True)
 
 
 async def record_session(
-    settings: Settings, path: Path, duration_s: float, bus: EventBus | None = None
+    settings: Settings,
+    path: Path,
+    duration_s: float,
+    bus: EventBus | None = None,
+    progress: bool = False,
 ) -> dict[str, int]:
     """Run the simulator for ``duration_s`` seconds, publishing on ``bus`` and writing ``path``.
 
@@ -53,13 +64,38 @@ async def record_session(
         writer.write(topic, payload)
         counts["ticks" if topic == TOPIC_MARKET_UNDERLYING else "chains"] += 1
 
+    async def show(bar: Progress) -> None:
+        task = bar.add_task("record", total=duration_s, counts="")
+        started = asyncio.get_running_loop().time()
+        while True:
+            elapsed = asyncio.get_running_loop().time() - started
+            bar.update(
+                task,
+                completed=min(elapsed, duration_s),
+                counts=f"{counts['ticks']} ticks, {counts['chains']} chains",
+            )
+            await asyncio.sleep(0.2)
+
     if own_bus:
         await bus.start()
+    columns = (
+        TextColumn("record"),
+        BarColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     try:
-        with RecordWriter(path) as writer:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(duration_s):
-                    await pump(MarketSimulator(settings), bus, write)
+        with RecordWriter(path) as writer, Progress(*columns, console=stderr, disable=not progress) as bar:
+            shower = asyncio.create_task(show(bar))
+            try:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(duration_s):
+                        await pump(MarketSimulator(settings), bus, write)
+            finally:
+                shower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await shower
     finally:
         if own_bus:
             await bus.close()
@@ -126,14 +162,21 @@ async def replay_session(
         await runtime.stop()
 
 
-def register(cli: typer.Typer, build_runtime: BuildReplayRuntime) -> None:
-    """Add ``record`` and ``replay`` to the CLI; a replay runs in ``build_runtime(settings)``."""
+def register(
+    cli: typer.Typer,
+    build_runtime: BuildReplayRuntime,
+    database_in_use: Callable[[Settings], bool] = lambda _settings: False,
+) -> None:
+    """Add ``record`` and ``replay`` to the CLI; a replay runs in ``build_runtime(settings)``.
+    ``database_in_use(settings)`` says whether a running server writes the configured SQLite file:
+    an embedded replay then refuses to write into that live history."""
 
     @cli.command()
     def record(
         file: Annotated[Path, typer.Argument(help="output: JSON Lines, or CSV if it ends in .csv")],
         minutes: Annotated[float | None, typer.Option(help="how long to record, minutes")] = None,
         seconds: Annotated[float | None, typer.Option(help="how long to record, seconds")] = None,
+        progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     ) -> None:
         """Run the simulator for a while and record every message it publishes."""
         settings = load_settings()
@@ -143,11 +186,18 @@ def register(cli: typer.Typer, build_runtime: BuildReplayRuntime) -> None:
             duration = 60.0
         if duration <= 0:
             fail("record needs a positive --minutes or --seconds")
+        if not file.parent.is_dir():
+            fail(f"cannot record to {file}: directory {file.parent} does not exist")
         try:
-            counts = asyncio.run(record_session(settings, file, duration))
+            counts = asyncio.run(record_session(settings, file, duration, progress=progress))
         except DeltaStreamError as exc:
             fail(exc.message)
-        typer.echo(f"recorded {counts['ticks']} ticks and {counts['chains']} chains to {file}", err=True)
+        size = file.stat().st_size if file.exists() else 0
+        typer.echo(
+            f"recorded {counts['ticks']} ticks and {counts['chains']} chains in {duration:g} s "
+            f"to {file} ({size / 1024:.0f} KiB); replay it with `deltastream replay {file}`",
+            err=True,
+        )
 
     @cli.command()
     def replay(
@@ -167,6 +217,13 @@ def register(cli: typer.Typer, build_runtime: BuildReplayRuntime) -> None:
         configure_logging(settings.log_level, settings.log_format, role="replay")
         if not file.is_file():
             fail(f"replay file not found: {file}")
+        if settings.embedded and database_in_use(settings):
+            fail(
+                f"a running DeltaStream server uses {settings.sqlite_path}; replaying into it would mix the "
+                f"recording into live history. Serve the recording on its own instead: "
+                f"`deltastream run --replay {file} --speed {speed}` (with DELTASTREAM_PORT set to a free port), "
+                "or set DELTASTREAM_SQLITE_PATH to another file"
+            )
         try:
             counts = asyncio.run(
                 replay_session(build_runtime, settings, file, parse_speed(speed), drain, progress)
@@ -176,3 +233,5 @@ def register(cli: typer.Typer, build_runtime: BuildReplayRuntime) -> None:
         typer.echo(
             f"replayed {counts['published']} messages from {file} ({counts['rejected']} rejected)", err=True
         )
+        if counts["published"] == 0:
+            fail(f"nothing replayed: every line of {file} was rejected or the file is empty", code=1)

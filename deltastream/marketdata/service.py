@@ -47,9 +47,22 @@ class MarketData:
         ticks = await self.reader.list_ticks(product, window.start, window.end, limit)
         return {"product": product, "count": len(ticks), "ticks": ticks}
 
+    async def require_known_expiry(self, product: str, expiry: str | None) -> None:
+        """404 (with the known expiries) when ``expiry`` is given but nothing is stored for it, so
+        every route that takes ``expiry`` answers an unknown one the same way."""
+        if expiry is None:
+            return
+        known = await self.reader.list_expiries(product)
+        if expiry not in known:
+            raise NotFoundError(
+                f"No data for {product} expiry {expiry}",
+                details={"product": product, "expiry": expiry, "known_expiries": known},
+            )
+
     async def list_chains(
         self, product: str, expiry: str | None, window: TimeRange, limit: int
     ) -> dict[str, Any]:
+        await self.require_known_expiry(product, expiry)
         chains = await self.reader.list_chains(product, expiry, window.start, window.end, limit)
         return {"product": product, "count": len(chains), "chains": chains}
 

@@ -41,7 +41,33 @@ async def test_pcr_latest_per_expiry_and_seed_trend(api: Api) -> None:
     with_history = (
         await api.client.get("/api/analytics/pcr/NIFTY", params={"expiry": near, "history": "true"})
     ).json()
-    assert [p["pcr_oi"] for p in with_history["history"]] == [c["pcr_oi"] for c in chains[:3]]
+    # lists are newest first; `order=asc` asks for oldest first
+    assert [p["pcr_oi"] for p in with_history["history"]] == [c["pcr_oi"] for c in chains[:3]][::-1]
+    ascending = (
+        await api.client.get(
+            "/api/analytics/pcr/NIFTY", params={"expiry": near, "history": "true", "order": "asc"}
+        )
+    ).json()
+    assert [p["pcr_oi"] for p in ascending["history"]] == [c["pcr_oi"] for c in chains[:3]]
+    assert_envelope(await api.client.get("/api/analytics/pcr/NIFTY", params={"order": "up"}), 422)
+
+
+async def test_an_unknown_expiry_is_404_on_every_route_that_takes_expiry(api: Api) -> None:
+    near, far = live_expiries("NIFTY", 2)
+    await seed_chain(api.runtime, oracle_chain("NIFTY", near, utcnow(), seed=7))
+    routes = [
+        "/api/data/chain/NIFTY",
+        "/api/data/chain/NIFTY/latest",
+        "/api/analytics/pcr/NIFTY",
+        "/api/analytics/max-pain/NIFTY",
+        "/api/analytics/oi-analysis/NIFTY",
+        "/api/analytics/oi-buildup/NIFTY",
+        "/api/analytics/iv/NIFTY",
+        "/api/mobile/chain/NIFTY",
+    ]
+    for route in routes:
+        assert (await api.client.get(route, params={"expiry": near})).status_code == 200, route
+        assert_envelope(await api.client.get(route, params={"expiry": far}), 404, "not_found")
 
 
 async def test_pcr_without_data_is_empty_not_an_error(api: Api) -> None:

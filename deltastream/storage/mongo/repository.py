@@ -23,6 +23,8 @@ from deltastream.storage.mongo.market import MongoMarketStore
 from deltastream.storage.mongo.users import MongoUserStore
 
 log = get_logger("storage")
+# A newcomer with a wrong DELTASTREAM_MONGO_URL hears about it within 5 s, not 30.
+CONNECT_TIMEOUT_MS = 5000
 
 DEFAULT_RETENTION_SECONDS = 7 * 86400.0
 
@@ -61,7 +63,9 @@ class MongoRepository(MongoMarketStore, MongoUserStore, MongoDeadLetterStore):
     async def start(self) -> None:
         if self._client is not None:
             return
-        client: AsyncMongoClient[Document] = AsyncMongoClient(self.url, tz_aware=True, tzinfo=UTC)
+        client: AsyncMongoClient[Document] = AsyncMongoClient(
+            self.url, tz_aware=True, tzinfo=UTC, serverSelectionTimeoutMS=CONNECT_TIMEOUT_MS
+        )
         try:
             await client.admin.command("ping")
             self._client, self._db = client, client[self.database]
