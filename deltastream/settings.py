@@ -8,7 +8,9 @@ ignored. Settings is a leaf: it imports nothing from the package.
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,7 +18,16 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The value the seed shipped as a default: never used any more, refused in prod (issue 18, item 1).
 DEFAULT_JWT_SECRET = "dev-only-insecure-secret-change-me-please-0123456789"
+#: Placeholder values published in this repository (settings, k8s example); prod refuses them.
+PLACEHOLDER_SECRETS = frozenset(
+    {DEFAULT_JWT_SECRET, "replace-with-the-output-of-openssl-rand-hex-32"}
+)
+_PLACEHOLDER_WORDS = ("replace-with", "change-me", "changeme", "placeholder", "example")
+#: File (in the data directory) holding the generated secret when none is configured.
+SECRET_FILE_NAME = "jwt_secret"
+_log = logging.getLogger("deltastream.settings")
 
 INDIAN_PRODUCTS = ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX")
 US_PRODUCTS = ("AAPL", "TSLA", "SPY", "QQQ")
@@ -76,8 +87,12 @@ class Settings(BaseSettings):
     )
 
     # Auth
-    jwt_secret: SecretStr = Field(
-        default=SecretStr(DEFAULT_JWT_SECRET), description="HS256 signing secret, 32+ bytes; required in prod"
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "HS256 signing secret, 32+ bytes; required in prod (unset outside prod: a random one is "
+            "generated once and kept in the data directory's jwt_secret file)"
+        ),
     )
     jwt_access_ttl: int = Field(default=24 * 3600, gt=0, description="access token lifetime, seconds")
     jwt_refresh_ttl: int = Field(default=30 * 24 * 3600, gt=0, description="refresh token lifetime, seconds")
@@ -184,19 +199,32 @@ class Settings(BaseSettings):
 
     @field_validator("jwt_secret")
     @classmethod
-    def _secret_length(cls, value: SecretStr) -> SecretStr:
+    def _secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
         if len(value.get_secret_value().encode()) < 32:
             raise ValueError("DELTASTREAM_JWT_SECRET must be at least 32 bytes")
         return value
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Settings:
-        if self.env == "prod" and self.jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET:
-            raise InsecureConfigurationError(
-                "DELTASTREAM_ENV=prod refuses the default DELTASTREAM_JWT_SECRET; "
-                "set it to a random value of at least 32 bytes (e.g. `openssl rand -hex 32`)."
-            )
+        if self.env == "prod":
+            value = self.jwt_secret.get_secret_value() if self.jwt_secret is not None else None
+            if value is None or _is_weak_secret(value):
+                raise InsecureConfigurationError(
+                    "DELTASTREAM_ENV=prod needs DELTASTREAM_JWT_SECRET set to a random value of at least "
+                    "32 bytes (e.g. `openssl rand -hex 32`); placeholders and low-entropy values are refused."
+                )
+        elif self.jwt_secret is None:
+            self.jwt_secret = SecretStr(_load_or_create_secret(self.sqlite_path.parent / SECRET_FILE_NAME))
         return self
+
+    @property
+    def signing_secret(self) -> str:
+        """The JWT signing secret (always set once validation has run)."""
+        if self.jwt_secret is None:  # pragma: no cover - the after-validator always fills it
+            raise ConfigurationError("DELTASTREAM_JWT_SECRET is not set")
+        return self.jwt_secret.get_secret_value()
 
     @property
     def embedded(self) -> bool:
@@ -206,6 +234,31 @@ class Settings(BaseSettings):
     @property
     def retention_seconds(self) -> float:
         return self.retention_days * 86400.0
+
+
+def _is_weak_secret(value: str) -> bool:
+    """A published placeholder, placeholder wording, or too few distinct characters to be random."""
+    lowered = value.lower()
+    if value in PLACEHOLDER_SECRETS or any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return True
+    return len(set(value)) < 12
+
+
+def _load_or_create_secret(path: Path) -> str:
+    """Read the persisted generated secret, or create it (0600) so tokens survive restarts."""
+    try:
+        existing = path.read_text().strip()
+    except FileNotFoundError:
+        existing = ""
+    if len(existing.encode()) >= 32:
+        return existing
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    _log.info("DELTASTREAM_JWT_SECRET is unset: generated a random secret in %s", path)
+    return secret
 
 
 def get_settings(**overrides: Any) -> Settings:

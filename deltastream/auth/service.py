@@ -83,7 +83,7 @@ def issue_token(
         "exp": int((now + timedelta(seconds=ttl)).timestamp()),
         "jti": uuid.uuid4().hex,
     }
-    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+    token = jwt.encode(claims, settings.signing_secret, algorithm=ALGORITHM)
     return token, claims
 
 
@@ -99,7 +99,7 @@ def decode_token(settings: Settings, token: str, expected_type: TokenType) -> di
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
-            settings.jwt_secret.get_secret_value(),
+            settings.signing_secret,
             algorithms=[ALGORITHM],
             options={"require": REQUIRED_CLAIMS},
         )

@@ -60,7 +60,7 @@ def _raw_token(header: dict[str, Any], claims: dict[str, Any], key: bytes | None
 
 
 def _secret(settings: Settings) -> bytes:
-    return settings.jwt_secret.get_secret_value().encode()
+    return settings.signing_secret.encode()
 
 
 def _attacks(settings: Settings) -> dict[str, str]:

@@ -97,8 +97,39 @@ def test_prod_accepts_a_real_secret_and_never_prints_it(monkeypatch: pytest.Monk
     assert GOOD_SECRET not in repr(settings)
 
 
-def test_dev_allows_the_default_secret() -> None:
-    assert Settings(env="dev").jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET
+def test_no_published_default_secret_a_random_one_is_persisted(tmp_path: Path) -> None:
+    """Issue 18 item 1: unset secret outside prod is random, persisted (0600) and stable across restarts."""
+    db = tmp_path / "data" / "deltastream.db"
+
+    first = Settings(env="dev", sqlite_path=db).signing_secret
+    again = Settings(env="dev", sqlite_path=db).signing_secret
+    other = Settings(env="dev", sqlite_path=tmp_path / "other" / "deltastream.db").signing_secret
+
+    assert first != DEFAULT_JWT_SECRET and first == again and first != other
+    secret_file = db.parent / "jwt_secret"
+    assert secret_file.read_text().strip() == first
+    assert secret_file.stat().st_mode & 0o077 == 0
+
+
+def test_a_token_signed_with_the_old_default_is_refused(tmp_path: Path) -> None:
+    import jwt as pyjwt
+
+    from deltastream.auth.service import ALGORITHM
+
+    settings = Settings(env="dev", sqlite_path=tmp_path / "deltastream.db")
+    forged = pyjwt.encode({"sub": "2", "type": "access"}, DEFAULT_JWT_SECRET, algorithm=ALGORITHM)
+
+    with pytest.raises(pyjwt.InvalidSignatureError):
+        pyjwt.decode(forged, settings.signing_secret, algorithms=[ALGORITHM])
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [DEFAULT_JWT_SECRET, "replace-with-the-output-of-openssl-rand-hex-32", "a" * 64, "abababababababababababababababab"],
+)
+def test_prod_refuses_placeholders_and_low_entropy_secrets(secret: str) -> None:
+    with pytest.raises(InsecureConfigurationError):
+        Settings(env="prod", jwt_secret=secret)
 
 
 @pytest.mark.parametrize("secret", ["", "short", "x" * 31])
