@@ -215,15 +215,15 @@ class Settings(BaseSettings):
                     "DELTASTREAM_ENV=prod needs DELTASTREAM_JWT_SECRET set to a random value of at least "
                     "32 bytes (e.g. `openssl rand -hex 32`); placeholders and low-entropy values are refused."
                 )
-        elif self.jwt_secret is None:
-            self.jwt_secret = SecretStr(_load_or_create_secret(self.sqlite_path.parent / SECRET_FILE_NAME))
         return self
 
     @property
     def signing_secret(self) -> str:
-        """The JWT signing secret (always set once validation has run)."""
-        if self.jwt_secret is None:  # pragma: no cover - the after-validator always fills it
-            raise ConfigurationError("DELTASTREAM_JWT_SECRET is not set")
+        """The JWT signing secret: DELTASTREAM_JWT_SECRET, else (outside prod) the random one kept in
+        the data directory, generated on first use. Lazy, so a command that fails at start-up (an
+        unknown product, a busy port) writes nothing."""
+        if self.jwt_secret is None:
+            self.jwt_secret = SecretStr(_load_or_create_secret(self.sqlite_path.parent / SECRET_FILE_NAME))
         return self.jwt_secret.get_secret_value()
 
     @property
