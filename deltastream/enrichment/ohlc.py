@@ -69,9 +69,14 @@ def apply_tick(
     """
     if state is None:
         return CandleUpdate(new_candle(product, window_minutes, price, ts), None, True)
-    live = _decoded(state)
+    live_start, last_tick = parse_ts(state["start_time"]), parse_ts(state["last_tick_time"])
+    live: Candle = {
+        **state,
+        "start_time": live_start,
+        "end_time": parse_ts(state["end_time"]),
+        "last_tick_time": last_tick,
+    }
     start = window_start(ts, window_minutes)
-    live_start, last_tick = parse_ts(live["start_time"]), parse_ts(live["last_tick_time"])
     if start > live_start:
         closed: Candle = {**live, "closed": True}
         return CandleUpdate(new_candle(product, window_minutes, price, ts), closed, True)
@@ -87,11 +92,3 @@ def apply_tick(
     }
     return CandleUpdate(updated, None, True)
 
-
-def _decoded(state: Candle) -> Candle:
-    return {
-        **state,
-        "start_time": parse_ts(state["start_time"]),
-        "end_time": parse_ts(state["end_time"]),
-        "last_tick_time": parse_ts(state["last_tick_time"]),
-    }
