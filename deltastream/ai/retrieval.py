@@ -24,6 +24,19 @@ from deltastream.settings import ConfigurationError
 RetrieverMode = Literal["bm25", "hybrid"]
 RRF_K = 60
 _DENSE_POOL = 20  # candidates each retriever contributes to the fusion
+_SPREAD = 4  # candidates per wanted result, so that k distinct sections survive de-duplication
+
+
+def distinct(hits: list[tuple[Passage, float]], k: int) -> list[tuple[Passage, float]]:
+    """The best passage of each section (source), best first, at most ``k``: three chunks of one
+    section are one source to cite, not three."""
+    seen: set[str] = set()
+    out: list[tuple[Passage, float]] = []
+    for passage, score in hits:
+        if passage.source not in seen:
+            seen.add(passage.source)
+            out.append((passage, score))
+    return out[:k]
 
 
 class Retriever(Protocol):
@@ -48,11 +61,12 @@ class Bm25Retriever:
         return bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
 
     def search(self, query: str, k: int) -> list[tuple[Passage, float]]:
-        k = min(k, len(self.passages))
-        if k == 0:
+        pool = min(k * _SPREAD, len(self.passages))
+        if pool == 0:
             return []
-        ids, scores = self._index.retrieve(self._tokens([query]), k=k, show_progress=False)
-        return [(self.passages[int(i)], float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+        ids, scores = self._index.retrieve(self._tokens([query]), k=pool, show_progress=False)
+        hits = [(self.passages[int(i)], float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+        return distinct(hits, k)
 
 
 class _MiniLM:
@@ -97,11 +111,17 @@ class HybridRetriever:
         for rank, doc in enumerate(self._store.similarity_search(query, k=_DENSE_POOL)):
             i = int(str(doc.id))
             fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
-        best = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
-        return [(self.passages[i], score) for i, score in best]
+        best = sorted(fused.items(), key=lambda item: item[1], reverse=True)
+        return distinct([(self.passages[i], score) for i, score in best], k)
 
 
 def build_retriever(passages: Sequence[Passage], mode: RetrieverMode) -> Retriever:
     if mode == "hybrid":
         return HybridRetriever(passages)
     return Bm25Retriever(passages)
+
+
+def hit_at_k(retriever: Retriever, cases: Sequence[dict[str, str]], k: int) -> tuple[float, list[str]]:
+    """Share of ``cases`` (``{question, source}``) whose source is among the top ``k``, and the misses."""
+    misses = [c["question"] for c in cases if c["source"] not in {p.source for p, _ in retriever.search(c["question"], k)}]
+    return (len(cases) - len(misses)) / len(cases), misses

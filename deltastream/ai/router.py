@@ -36,6 +36,7 @@ async def pulse(ai: AiDep, product: ProductQuery = "NIFTY") -> dict[str, Any]:
 @router.get(
     "/sentiment",
     response_model=SentimentResponse,
+    response_model_exclude_none=True,
     summary="Rule-based sentiment with its reasons and headlines",
     description=(
         "A score in [-1, 1] from the PCR level, put versus call OI build-up, the 25-delta skew and the price "
