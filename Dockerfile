@@ -38,6 +38,10 @@ RUN groupadd --system --gid 10001 deltastream \
     && chown deltastream:deltastream /app /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
+# The AI chat's corpus: the README and docs/ (the metric glossary ships inside the package).
+COPY README.md /app/README.md
+COPY docs /app/docs
+ENV DELTASTREAM_AI_DOCS_DIR=/app
 USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 8000

@@ -20,6 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from deltastream import __version__
+from deltastream.ai.router import router as ai_router
+from deltastream.ai.service import AiService
 from deltastream.analytics.router import mobile_router
 from deltastream.analytics.router import router as analytics_router
 from deltastream.auth.router import router as auth_router
@@ -57,6 +59,7 @@ class State(CoreState):
     repo: Backend
     market_data: MarketData
     dead_letters: DeadLetters
+    ai: AiService
 
 
 def create_app(
@@ -70,6 +73,7 @@ def create_app(
     rt = runtime or build_runtime(settings, roles)
     serves_api = ROLE_API in rt.roles
     limiter = RateLimiter(settings) if serves_api and settings.rate_limit_enabled else None
+    ai = AiService(rt.market_data, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[State]:
@@ -84,8 +88,10 @@ def create_app(
                 repo=rt.repo,
                 market_data=rt.market_data,
                 dead_letters=rt.dead_letters,
+                ai=ai,
             )
         finally:
+            await ai.close()
             await rt.stop()
 
     app = FastAPI(
@@ -118,7 +124,8 @@ def _install_api(app: FastAPI, settings: Settings, rt: Runtime) -> None:
     metrics, request IDs).
     """
     # Hot routes first: Starlette (and the metrics middleware) match routes in order.
-    for router in (market_data_router, analytics_router, mobile_router, auth_router, dead_letters_router):
+    routers = (market_data_router, analytics_router, mobile_router, auth_router, dead_letters_router, ai_router)
+    for router in routers:
         app.include_router(router)
     install_openapi(app)
     app.add_middleware(RateLimitHeadersMiddleware)

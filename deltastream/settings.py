@@ -150,6 +150,20 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field(default="gpt-4o-mini", description="model name for the LLM endpoint")
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM endpoint")
+    llm_timeout: float = Field(
+        default=10.0, gt=0, le=120, description="seconds before an LLM call is abandoned for the offline answer"
+    )
+    ai_retriever: Literal["bm25", "hybrid"] = Field(
+        default="bm25", description="chat retrieval: bm25, or hybrid (BM25 + packaged MiniLM; needs the ai-dense extra)"
+    )
+    ai_docs_dir: str | None = Field(
+        default=None, description="directory holding README.md and docs/ for the chat corpus (default: the checkout)"
+    )
+    ai_news_url: str | None = Field(
+        default=None, description="RSS/Atom or JSON headlines (URL or file) for /api/ai/sentiment; unset = own analytics"
+    )
+    ai_news_ttl: int = Field(default=300, gt=0, description="seconds fetched headlines are cached")
+    rate_limit_ai: str = Field(default="20/minute", description="per-IP and per-user limit on /api/ai/chat")
 
     # Logs
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

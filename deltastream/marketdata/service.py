@@ -59,6 +59,14 @@ class MarketData:
                 details={"product": product, "expiry": expiry, "known_expiries": known},
             )
 
+    async def latest_tick(self, product: str) -> Record | None:
+        """The newest enriched tick (``enriched:underlying`` payload): cached, else the stored one."""
+        cached = await self.cache.get(keys.latest_underlying(product))
+        if isinstance(cached, dict):
+            return cached
+        ticks = await self.reader.list_ticks(product, None, None, 1)
+        return ticks[0] if ticks else None
+
     async def list_chains(
         self, product: str, expiry: str | None, window: TimeRange, limit: int
     ) -> dict[str, Any]:

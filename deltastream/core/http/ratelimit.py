@@ -1,7 +1,7 @@
 """Per-client rate limits by route group, on the ``limits`` library (moving window).
 
 Groups: ``data`` (data, analytics, mobile), ``login`` (per IP, and per account on top), ``auth``
-(the other auth and admin routes). Counters live in Redis when ``DELTASTREAM_REDIS_URL`` is set,
+(the other auth and admin routes), ``ai`` (the chat, per IP and per user). Counters live in Redis when ``DELTASTREAM_REDIS_URL`` is set,
 so every API replica shares them, and in process memory otherwise.
 
 Every limited response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
@@ -33,6 +33,7 @@ GROUP_DATA = "data"
 GROUP_LOGIN = "login"
 GROUP_LOGIN_ACCOUNT = "login_account"
 GROUP_AUTH = "auth"
+GROUP_AI = "ai"
 _STATE_KEY = "rate_limit"
 
 
@@ -70,6 +71,7 @@ class RateLimiter:
             GROUP_LOGIN: limits.parse(settings.rate_limit_login),
             GROUP_LOGIN_ACCOUNT: limits.parse(settings.rate_limit_login),
             GROUP_AUTH: limits.parse(settings.rate_limit_auth),
+            GROUP_AI: limits.parse(settings.rate_limit_ai),
         }
         self._strategy = MovingWindowRateLimiter(_storage(settings))
 
