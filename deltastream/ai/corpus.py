@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
-
 GLOSSARY = Path(__file__).with_name("glossary.md")
 GLOSSARY_SOURCE = "glossary.md"
 CHUNK_CHARS = 900
@@ -41,6 +39,8 @@ def doc_paths(docs_dir: Path) -> list[Path]:
 
 def split_markdown(text: str, path: str) -> list[Passage]:
     """Heading-aware passages of one Markdown document."""
+    from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
     sections = MarkdownHeaderTextSplitter(headers_to_split_on=_HEADERS, strip_headers=False).split_text(text)
     cutter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_CHARS, chunk_overlap=CHUNK_OVERLAP)
     passages: list[Passage] = []

