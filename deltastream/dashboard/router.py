@@ -33,7 +33,12 @@ def _page_route(router: APIRouter, page: Page, public_reads: bool) -> None:
         )
 
     router.add_api_route(
-        page.path, render, methods=["GET"], response_class=HTMLResponse, include_in_schema=False, name=page.name
+        page.path,
+        render,
+        methods=["GET"],
+        response_class=HTMLResponse,
+        include_in_schema=False,
+        name=page.name,
     )
 
 

@@ -9,7 +9,7 @@ import { get, set, watch } from "../store.js";
 const SIDE = [
   ["open_interest", "OI", compact],
   ["oi_change", "OI chg", (v) => (v == null ? "–" : (v > 0 ? "+" : "") + compact(v))],
-  ["buildup", "Build-up", buildup],
+  ["buildup", "B/U", buildup],
   ["iv", "IV", (v) => pct(v, 1)],
   ["delta", "Delta", (v) => num(v, 3)],
   ["gamma", "Gamma", (v) => num(v, 5)],
