@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 BSTAMP := $(VENV)/.installed-bench
 
-.PHONY: help install run test bench fuzz lint typecheck browser clean
+.PHONY: help install run test bench fuzz lint typecheck browser vendor clean
 
 help:
 	@echo "make run    - set up .venv and start every role on DELTASTREAM_HOST:DELTASTREAM_PORT (default http://127.0.0.1:8000; SQLite, in-process bus)"
@@ -16,6 +16,7 @@ help:
 	@echo "make fuzz   - deeper schemathesis run against the OpenAPI schema"
 	@echo "make lint   - ruff check and the import contracts (lint-imports, see .importlinter)"
 	@echo "make typecheck - mypy on all of deltastream/"
+	@echo "make vendor - refresh the dashboard's vendored front-end files from frontend/package-lock.json (npm ci)"
 	@echo "make clean  - remove the venv, caches and local data"
 
 $(PY):
@@ -56,6 +57,10 @@ lint: $(TSTAMP)
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 browser:
 	@scripts/ensure-chromium
+
+# The dashboard's front-end packages (committed under deltastream/dashboard/static/vendor/).
+vendor:
+	scripts/vendor-frontend
 
 typecheck: $(TSTAMP)
 	$(VENV)/bin/mypy deltastream

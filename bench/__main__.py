@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-SUITES = ("quant", "pipeline", "api", "realtime", "ai")
+SUITES = ("quant", "pipeline", "api", "realtime", "ai", "dashboard")
 
 
 def main(argv: list[str]) -> int:

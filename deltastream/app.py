@@ -32,6 +32,7 @@ from deltastream.core.http.metrics import record_request
 from deltastream.core.http.openapi import install_openapi
 from deltastream.core.http.ratelimit import RateLimiter, RateLimitHeadersMiddleware
 from deltastream.core.http.responses import JsonResponse
+from deltastream.dashboard.router import install_dashboard
 from deltastream.deadletters.router import router as dead_letters_router
 from deltastream.deadletters.service import DeadLetters
 from deltastream.marketdata.router import router as market_data_router
@@ -141,6 +142,8 @@ def _install_api(app: FastAPI, settings: Settings, rt: Runtime) -> None:
     )
     if rt.realtime is not None:
         mount_socketio(app, rt.realtime)
+    # Last: the web pages (`/`, ...) and their assets, after every API route.
+    install_dashboard(app, public_reads=settings.public_reads)
 
 
 def _ops_router(settings: Settings, rt: Runtime) -> APIRouter:
