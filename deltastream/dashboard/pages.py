@@ -23,5 +23,6 @@ PAGES: tuple[Page, ...] = (
     Page("analytics", "/analytics", "Analytics"),
     Page("volatility", "/volatility", "Volatility"),
     Page("candles", "/candles", "Candles"),
+    Page("ai", "/ai", "AI"),
     Page("login", "/login", "Sign in", nav=False),
 )
