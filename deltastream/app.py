@@ -25,12 +25,19 @@ from deltastream.ai.service import AiService
 from deltastream.analytics.router import mobile_router
 from deltastream.analytics.router import router as analytics_router
 from deltastream.auth.router import router as auth_router
+from deltastream.core.http.bodylimit import BodyLimitMiddleware
 from deltastream.core.http.deps import CoreState
 from deltastream.core.http.docs import install_docs
 from deltastream.core.http.errors import RequestContextMiddleware, install_error_handlers
 from deltastream.core.http.metrics import record_request
 from deltastream.core.http.openapi import install_openapi
-from deltastream.core.http.ratelimit import RateLimiter, RateLimitHeadersMiddleware
+from deltastream.core.http.ratelimit import (
+    GROUP_AUTH,
+    GROUP_LOGIN,
+    PathRateLimitMiddleware,
+    RateLimiter,
+    RateLimitHeadersMiddleware,
+)
 from deltastream.core.http.responses import JsonResponse
 from deltastream.dashboard.router import install_dashboard
 from deltastream.deadletters.router import router as dead_letters_router
@@ -42,6 +49,14 @@ from deltastream.settings import Settings, get_settings
 from deltastream.wiring import ALL_ROLES, ROLE_API, Backend, Runtime, build_runtime
 
 METRICS_PATH = "/metrics"
+
+# Routes with request bodies (and their neighbours), rate-limited per IP before the body is read.
+BODY_ROUTE_GROUPS = (
+    ("/api/auth/login", GROUP_LOGIN),
+    ("/api/auth/", GROUP_AUTH),
+    ("/api/user/", GROUP_AUTH),
+    ("/api/dead-letters", GROUP_AUTH),
+)
 
 _EXPOSED_HEADERS = [
     "X-Request-ID",
@@ -108,6 +123,15 @@ def create_app(
     app.state.runtime = rt  # for tests and tools holding the app object
     install_error_handlers(app)
     install_docs(app)
+    if serves_api:
+        # Inside the request-ID middleware (their 413/429 carry X-Request-ID); the rate limit
+        # counts before the body limit, and both act before the app reads a body.
+        app.add_middleware(
+            BodyLimitMiddleware,
+            default=settings.max_body_bytes,
+            limits=[("/api/auth/", settings.max_body_auth_bytes)],
+        )
+        app.add_middleware(PathRateLimitMiddleware, groups=BODY_ROUTE_GROUPS)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(_ops_router(settings, rt))
     # /metrics and the HTTP instrumentation for every role (Prometheus scrapes the worker and the
@@ -128,7 +152,9 @@ def _install_api(app: FastAPI, settings: Settings, rt: Runtime) -> None:
     routers = (market_data_router, analytics_router, mobile_router, auth_router, dead_letters_router, ai_router)
     for router in routers:
         app.include_router(router)
-    install_openapi(app)
+    # Public reads: the data routers answer without a token, so the schema says the token is optional.
+    public = (market_data_router.prefix, analytics_router.prefix, mobile_router.prefix)
+    install_openapi(app, optional_auth_prefixes=public if settings.public_reads else ())
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(
         CORSMiddleware,

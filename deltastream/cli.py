@@ -22,7 +22,7 @@ from deltastream.settings import Settings
 
 if TYPE_CHECKING:
     from deltastream.deadletters.service import DeadLetters
-    from deltastream.wiring import Runtime
+    from deltastream.wiring import Backend, Runtime
 
 # Role names as in deltastream.wiring (imported lazily there: `version` and `--help` stay fast).
 ROLE_API, ROLE_FEED, ROLE_WORKER = "api", "feed", "worker"
@@ -325,13 +325,28 @@ async def open_dead_letters(settings: Settings) -> AsyncIterator[DeadLetters]:
         await runtime.stop()
 
 
+@asynccontextmanager
+async def open_users(settings: Settings) -> AsyncIterator[Backend]:
+    """The configured storage, migrated and started, for one ``users`` command."""
+    from deltastream.storage import create_repository
+
+    repo = create_repository(settings)
+    await repo.start()
+    try:
+        yield repo
+    finally:
+        await repo.close()
+
+
 def register_context_verbs(app: typer.Typer) -> None:
-    """Let the contexts add their own verbs (record, replay, dead-letters)."""
+    """Let the contexts add their own verbs (record, replay, dead-letters, users)."""
+    from deltastream.auth.cli import register as register_users
     from deltastream.deadletters.cli import register as register_dead_letters
     from deltastream.feed.cli import register as register_feed
 
     register_feed(app, replay_runtime, database_in_use)
     register_dead_letters(app, open_dead_letters)
+    register_users(app, open_users)
 
 
 def main() -> None:

@@ -43,6 +43,8 @@ class InsecureConfigurationError(ConfigurationError):
 
 
 ENV_PREFIX = "DELTASTREAM_"
+#: Granted admin to whoever registered a listed address first (issue 18, item 2); refused now.
+REMOVED_ADMIN_EMAILS = "DELTASTREAM_ADMIN_EMAILS"
 
 
 def _nested_names(environ: Mapping[str, str]) -> list[str]:
@@ -100,10 +102,6 @@ class Settings(BaseSettings):
     cors_origins: CsvList = Field(
         default_factory=lambda: ["*"], description="allowed CORS origins, comma-separated"
     )
-    admin_emails: CsvList = Field(
-        default_factory=list,
-        description="e-mails of the users allowed on admin routes (dead letters), comma-separated",
-    )
 
     # Feed
     feed_source: str = Field(
@@ -134,9 +132,20 @@ class Settings(BaseSettings):
     rate_limit_data: str = Field(
         default="100/minute", description="per-IP limit on data and analytics routes"
     )
-    rate_limit_login: str = Field(default="10/minute", description="per-IP and per-account login limit")
+    rate_limit_login: str = Field(
+        default="10/minute", description="login attempts per IP, and failed logins per (account, IP)"
+    )
+    rate_limit_login_account: str = Field(
+        default="100/hour", description="failed logins per account from all IPs together (the global ceiling)"
+    )
     rate_limit_auth: str = Field(default="30/minute", description="per-IP limit on other auth routes")
     rate_limit_enabled: bool = Field(default=True, description="turn rate limiting off (tests, benchmarks)")
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="largest request body, bytes (413 above it)"
+    )
+    max_body_auth_bytes: int = Field(
+        default=8 * 1024, ge=1024, description="largest request body on /api/auth/*, bytes"
+    )
     socket_max_rooms: int = Field(default=50, ge=1, description="rooms one Socket.IO client may join")
     bus_queue_size: int = Field(
         default=10_000,
@@ -176,6 +185,11 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _refuse_nested_names(cls, data: Any) -> Any:
+        if REMOVED_ADMIN_EMAILS in os.environ:
+            raise ConfigurationError(
+                f"{REMOVED_ADMIN_EMAILS} no longer grants admin (anyone could register a listed address): "
+                "unset it and make admins explicitly with `deltastream users promote EMAIL`."
+            )
         nested = _nested_names(os.environ)
         if nested:
             raise ConfigurationError(
@@ -204,12 +218,6 @@ class Settings(BaseSettings):
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         return _csv(value)
-
-    @field_validator("admin_emails", mode="before")
-    @classmethod
-    def _split_admins(cls, value: Any) -> Any:
-        value = _csv(value)
-        return [item.strip().lower() for item in value] if isinstance(value, list) else value
 
     @field_validator("jwt_secret")
     @classmethod

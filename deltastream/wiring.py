@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, TypeAlias
 
+from deltastream.auth.service import session_claims
 from deltastream.core.bus import EventBus, create_bus
 from deltastream.core.cache import Cache, create_cache
 from deltastream.core.lifecycle import Component, Supervisor
@@ -163,7 +165,11 @@ def build_runtime(
         dead_letters=DeadLetters(repo, Replays(queue, repo), bus.publish),
         retention=RetentionComponent(settings, repo, supervisor) if "retention" in wanted else None,
         worker=EnrichmentWorker(queue, supervisor) if "enrichment-worker" in wanted else None,
-        realtime=RealtimeComponent(settings, bus, supervisor) if "realtime" in wanted else None,
+        realtime=(
+            RealtimeComponent(settings, bus, supervisor, authenticate=partial(session_claims, repo, settings))
+            if "realtime" in wanted
+            else None
+        ),
         dispatcher=(
             EnrichmentDispatcher(settings, bus, queue, repo, supervisor)
             if "enrichment-dispatcher" in wanted

@@ -60,7 +60,7 @@ async def _run_pipeline(path: Path, seconds: float = 1.5) -> None:
         await runtime.stop()
 
 
-async def _seed(path: Path) -> str:
+async def _seed(path: Path) -> tuple[str, int]:
     """Pipeline output plus factory-built SPY data, a dead letter and the admin user."""
     await _run_pipeline(path)
     repo = SQLiteRepository(path)
@@ -75,8 +75,10 @@ async def _seed(path: Path) -> str:
         await record_dead_letter(
             repo, source="feed", reason="validation", error="bad", payload={"x": 1}, topic="t"
         )
-        user = await repo.create_user(ADMIN, await auth.hash_password("fuzz-password-1"), "Fuzz")
-        return str(user["id"])
+        await repo.create_user(ADMIN, await auth.hash_password("fuzz-password-1"), "Fuzz")
+        admin = await repo.set_admin(ADMIN, True)  # as `deltastream users promote` does
+        assert admin is not None
+        return str(admin["id"]), int(admin["token_version"])
     finally:
         await repo.close()
 
@@ -84,11 +86,9 @@ async def _seed(path: Path) -> str:
 @pytest.fixture(scope="module")
 def fuzz_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[schemathesis.BaseSchema, str]]:
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
-    user_id = asyncio.run(_seed(path))
-    settings = Settings(
-        env="test", sqlite_path=path, rate_limit_enabled=False, admin_emails=[ADMIN], log_level="WARNING"
-    )
-    token, _ = auth.issue_token(settings, user_id, ADMIN, "access")
+    user_id, version = asyncio.run(_seed(path))
+    settings = Settings(env="test", sqlite_path=path, rate_limit_enabled=False, log_level="WARNING")
+    token, _ = auth.issue_token(settings, user_id, ADMIN, "access", version)
     app = create_app(settings, API_ONLY)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     yield schema, token

@@ -57,17 +57,19 @@ async def get_admin_user(user: Annotated[Record, Depends(get_current_user)], set
 
 
 async def require_read_access(request: Request, credentials: BearerCredentials) -> None:
-    """Data and analytics reads: open when ``public_reads`` is on, else a valid access token.
+    """Data and analytics reads: open without a token when ``public_reads`` is on, else a valid
+    access token. A token that is sent is always checked, public reads or not: a bad, expired or
+    revoked one (or one of a deleted user) is a 401, never silently ignored.
 
-    Only the signature and claims are checked (no storage lookup), and settings are read from the
-    request state rather than through another dependency: this runs on every data request.
+    Settings and storage are read from the request state rather than through more dependencies:
+    this runs on every data request, and costs a user lookup only when a token is sent.
     """
     settings: Settings = request.state.settings
-    if settings.public_reads:
-        return
     if credentials is None:
+        if settings.public_reads:
+            return
         raise _missing()
-    service.verify_access_token(settings, credentials.credentials)
+    await service.authenticate(request.state.repo, settings, credentials.credentials)
 
 
 async def _read_guard(request: Request, credentials: BearerCredentials) -> None:

@@ -22,7 +22,15 @@ from deltastream.auth.schemas import (
 from deltastream.core.errors import AuthenticationError
 from deltastream.core.http.deps import SettingsDep
 from deltastream.core.http.openapi import error_responses
-from deltastream.core.http.ratelimit import GROUP_AUTH, GROUP_LOGIN, GROUP_LOGIN_ACCOUNT, enforce, rate_limit
+from deltastream.core.http.ratelimit import (
+    GROUP_AUTH,
+    GROUP_LOGIN,
+    GROUP_LOGIN_ACCOUNT,
+    GROUP_LOGIN_ACCOUNT_IP,
+    client_ip,
+    enforce,
+    rate_limit,
+)
 from deltastream.settings import Settings
 
 router = APIRouter(tags=["auth"])
@@ -49,7 +57,7 @@ def _pair(settings: Settings, session: service.Session, message: str) -> dict[st
         "The e-mail must be valid and the password at least 8 characters. An e-mail that cannot be used "
         "gives 409 with a generic message (it does not reveal whether the address is registered)."
     ),
-    responses=error_responses(409, 422, 429),
+    responses=error_responses(409, 413, 422, 429),
     dependencies=[rate_limit(GROUP_AUTH)],
 )
 async def register(body: RegisterRequest, repo: UserStoreDep, settings: SettingsDep) -> dict[str, Any]:
@@ -66,16 +74,28 @@ async def register(body: RegisterRequest, repo: UserStoreDep, settings: Settings
     summary="Log in: e-mail and password for an access and a refresh token",
     description=(
         "A wrong password and an unknown e-mail give the same 401 body after the same amount of work. "
-        "Limited per client IP and per account (`DELTASTREAM_RATE_LIMIT_LOGIN`, default 10/minute)."
+        "Attempts are limited per client IP (`DELTASTREAM_RATE_LIMIT_LOGIN`, default 10/minute); failed "
+        "attempts also per (account, IP) at the same rate and per account from all IPs together "
+        "(`DELTASTREAM_RATE_LIMIT_LOGIN_ACCOUNT`, default 100/hour). Only failures count against an "
+        "account, and unknown and known e-mails are counted alike, so a 429 says nothing about "
+        "whether an address is registered."
     ),
-    responses=error_responses(401, 422, 429),
+    responses=error_responses(401, 413, 422, 429),
     dependencies=[rate_limit(GROUP_LOGIN)],
 )
 async def login(
     body: LoginRequest, request: Request, repo: UserStoreDep, settings: SettingsDep
 ) -> dict[str, Any]:
-    await enforce(request, GROUP_LOGIN_ACCOUNT, body.email.strip().lower())
-    session = await service.login(repo, settings, body.email, body.password)
+    account = body.email.strip().lower()
+    pair = f"{account}|{client_ip(request)}"
+    await enforce(request, GROUP_LOGIN_ACCOUNT_IP, pair, count=False)
+    await enforce(request, GROUP_LOGIN_ACCOUNT, account, count=False)
+    try:
+        session = await service.login(repo, settings, body.email, body.password)
+    except AuthenticationError:
+        await enforce(request, GROUP_LOGIN_ACCOUNT_IP, pair)
+        await enforce(request, GROUP_LOGIN_ACCOUNT, account)
+        raise
     return _pair(settings, session, "Login successful")
 
 
@@ -84,13 +104,17 @@ async def login(
     response_model=VerifyResponse,
     summary="Check an access token",
     description=(
-        "Send the token as `Authorization: Bearer <token>` (or, as the seed did, in the body as "
-        '`{"token": ...}`). 200 with the user id and e-mail, else 401 (`token_expired` or `invalid_token`).'
+        "Send the token as `Authorization: Bearer <token>` (preferred), or, for the seed's clients, in "
+        'the body as `{"token": ...}` with no header (the header wins when both are sent). 200 with the '
+        "user id and e-mail only if the token is validly signed, unexpired, and its user still exists "
+        "at the same token version; else 401 (`token_expired` or `invalid_token`)."
     ),
-    responses=error_responses(401, 422, 429),
+    responses=error_responses(401, 413, 422, 429),
     dependencies=[rate_limit(GROUP_AUTH)],
+    openapi_extra={"security": [{}]},  # merged: no header (token in the body) or a bearer token
 )
 async def verify(
+    repo: UserStoreDep,
     settings: SettingsDep,
     credentials: BearerCredentials,
     body: Annotated[VerifyRequest | None, Body()] = None,
@@ -102,7 +126,7 @@ async def verify(
             code="unauthorized",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    claims = service.verify_access_token(settings, token)
+    claims, _ = await service.authenticate(repo, settings, token)
     expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
     return {
         "valid": True,
@@ -120,7 +144,7 @@ async def verify(
         "Refresh tokens rotate: the one sent is revoked and a new one is returned with the new access "
         "token. Sending a refresh token a second time gives 401. Access tokens are refused here."
     ),
-    responses=error_responses(401, 422, 429),
+    responses=error_responses(401, 413, 422, 429),
     dependencies=[rate_limit(GROUP_AUTH)],
 )
 async def refresh(body: RefreshRequest, repo: UserStoreDep, settings: SettingsDep) -> dict[str, Any]:

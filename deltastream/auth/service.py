@@ -1,15 +1,22 @@
 """Auth use cases: register, login, refresh (rotating), token verification.
 
 Tokens are PyJWT HS256 with the algorithm pinned on decode, and every claim below required:
-``sub`` (user id, str), ``email``, ``type`` ("access" | "refresh"), ``iat``, ``exp`` (Unix seconds)
-and ``jti`` (unique id). A refresh token is single-use: refreshing records its ``jti`` as revoked,
-so replaying it fails. Failures never say whether an e-mail is registered.
+``sub`` (user id, str), ``email``, ``type`` ("access" | "refresh"), ``iat``, ``exp`` (Unix seconds),
+``jti`` (unique id) and ``ver`` (the user's ``token_version``). A refresh token is single-use:
+refreshing records its ``jti`` as revoked, so replaying it fails. A token is honoured only while its
+user exists with the same ``token_version`` (deleting, promoting, demoting or revoking a user bumps
+it). Failures never say whether an e-mail is registered.
+
+Argon2 work is bounded: at most ``cores`` hashes/verifies run at once, and registrations may hold
+at most half of those slots, so a flood of registrations cannot starve logins.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -28,7 +35,7 @@ from deltastream.storage import Record
 log = get_logger("auth")
 
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["exp", "iat", "jti", "type", "sub"]
+REQUIRED_CLAIMS = ["exp", "iat", "jti", "type", "sub", "ver"]
 MAX_TOKEN_CHARS = 4096
 TokenType = Literal["access", "refresh"]
 
@@ -50,9 +57,37 @@ def _dummy_hash() -> str:
     return _hasher().hash("timing-equaliser-not-a-real-password")
 
 
+def argon2_slots() -> int:
+    """Concurrent Argon2 computations allowed: one per core (at least 2)."""
+    return max(2, os.cpu_count() or 1)
+
+
+@dataclass
+class HashSlots:
+    """Per event loop: ``total`` Argon2 slots; registrations (hashing) may use ``hash_share`` of them."""
+
+    total: asyncio.Semaphore
+    hashing: asyncio.Semaphore
+
+
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HashSlots] = weakref.WeakKeyDictionary()
+
+
+def hash_slots() -> HashSlots:
+    loop = asyncio.get_running_loop()
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        total = argon2_slots()
+        slots = _SLOTS[loop] = HashSlots(asyncio.Semaphore(total), asyncio.Semaphore(max(1, total // 2)))
+    return slots
+
+
 async def hash_password(password: str) -> str:
-    """Argon2id hash, computed off the event loop (tens of milliseconds of CPU)."""
-    return await asyncio.to_thread(_hasher().hash, password)
+    """Argon2id hash, computed off the event loop (tens of milliseconds of CPU), in a bounded slot:
+    hashing (registration) may hold at most half of the Argon2 slots."""
+    slots = hash_slots()
+    async with slots.hashing, slots.total:
+        return await asyncio.to_thread(_hasher().hash, password)
 
 
 async def verify_password(password: str, password_hash: str) -> bool:
@@ -62,7 +97,8 @@ async def verify_password(password: str, password_hash: str) -> bool:
         except Exception:  # a malformed stored hash is a failed login, not a server error
             return False
 
-    return await asyncio.to_thread(_verify)
+    async with hash_slots().total:
+        return await asyncio.to_thread(_verify)
 
 
 def _invalid(message: str = "Invalid token", code: str = "invalid_token") -> AuthenticationError:
@@ -70,9 +106,10 @@ def _invalid(message: str = "Invalid token", code: str = "invalid_token") -> Aut
 
 
 def issue_token(
-    settings: Settings, user_id: str, email: str, token_type: TokenType
+    settings: Settings, user_id: str, email: str, token_type: TokenType, version: int = 0
 ) -> tuple[str, dict[str, Any]]:
-    """A signed token and its claims; lifetime is ``jwt_access_ttl`` or ``jwt_refresh_ttl`` seconds."""
+    """A signed token and its claims; lifetime is ``jwt_access_ttl`` or ``jwt_refresh_ttl`` seconds;
+    ``version`` is the user's ``token_version``."""
     now = utcnow()
     ttl = settings.jwt_access_ttl if token_type == "access" else settings.jwt_refresh_ttl
     claims: dict[str, Any] = {
@@ -82,6 +119,7 @@ def issue_token(
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl)).timestamp()),
         "jti": uuid.uuid4().hex,
+        "ver": int(version),
     }
     token = jwt.encode(claims, settings.signing_secret, algorithm=ALGORITHM)
     return token, claims
@@ -111,13 +149,36 @@ def decode_token(settings: Settings, token: str, expected_type: TokenType) -> di
         raise _invalid()
     if not isinstance(claims.get("jti"), str) or not isinstance(claims.get("email", ""), str):
         raise _invalid()
+    if not isinstance(claims.get("ver"), int) or isinstance(claims["ver"], bool):
+        raise _invalid()
     return claims
 
 
 def verify_access_token(settings: Settings, token: str) -> dict[str, Any]:
-    """Claims of a valid access token (for the realtime gateway and HTTP dependencies); raises
-    ``AuthenticationError`` for anything else. Pure: no storage lookup."""
+    """Claims of a validly signed access token; raises ``AuthenticationError`` for anything else.
+    Pure: no storage lookup (use :func:`authenticate` to also check the user still holds it)."""
     return decode_token(settings, token, "access")
+
+
+async def _holder(repo: UserStore, claims: dict[str, Any]) -> Record:
+    """The stored user a verified token names, if it still exists at the token's version."""
+    user = await repo.get_user(claims["sub"])
+    if user is None or int(user.get("token_version", 0)) != claims["ver"]:
+        raise _invalid()
+    return user
+
+
+async def authenticate(repo: UserStore, settings: Settings, token: str) -> tuple[dict[str, Any], Record]:
+    """Claims and user of a valid access token whose user exists at the same ``token_version``
+    (HTTP routes, ``/verify`` and Socket.IO connections all go through here)."""
+    claims = verify_access_token(settings, token)
+    return claims, await _holder(repo, claims)
+
+
+async def session_claims(repo: UserStore, settings: Settings, token: str) -> dict[str, Any]:
+    """:func:`authenticate`'s claims alone (what the Socket.IO gateway checks at connect)."""
+    claims, _ = await authenticate(repo, settings, token)
+    return claims
 
 
 @dataclass(frozen=True)
@@ -131,8 +192,8 @@ class Session:
 
 
 def is_admin(settings: Settings, user: Record) -> bool:
-    """Admins are flagged in storage or listed in ``DELTASTREAM_ADMIN_EMAILS``."""
-    return bool(user.get("is_admin")) or str(user.get("email", "")).lower() in settings.admin_emails
+    """Admins are flagged in storage, only by an operator (``deltastream users promote EMAIL``)."""
+    return bool(user.get("is_admin"))
 
 
 def public_user(settings: Settings, user: Record) -> dict[str, Any]:
@@ -146,8 +207,9 @@ def public_user(settings: Settings, user: Record) -> dict[str, Any]:
 
 
 def _session(settings: Settings, user: Record) -> Session:
-    access, _ = issue_token(settings, str(user["id"]), user["email"], "access")
-    refresh, _ = issue_token(settings, str(user["id"]), user["email"], "refresh")
+    version = int(user.get("token_version", 0))
+    access, _ = issue_token(settings, str(user["id"]), user["email"], "access", version)
+    refresh, _ = issue_token(settings, str(user["id"]), user["email"], "refresh", version)
     return Session(user=user, access_token=access, refresh_token=refresh, expires_in=settings.jwt_access_ttl)
 
 
@@ -179,9 +241,7 @@ async def login(repo: UserStore, settings: Settings, email: str, password: str) 
 async def refresh(repo: UserStore, settings: Settings, refresh_token: str) -> Session:
     """Trade a refresh token for a new pair, revoking the old ``jti`` (reuse gives 401)."""
     claims = decode_token(settings, refresh_token, "refresh")
-    user = await repo.get_user(claims["sub"])
-    if user is None:
-        raise _invalid()
+    user = await _holder(repo, claims)
     expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
     if not await repo.revoke_token(claims["jti"], expires_at):
         log.warning("refresh_token_reused", user_id=claims["sub"])
@@ -190,11 +250,8 @@ async def refresh(repo: UserStore, settings: Settings, refresh_token: str) -> Se
 
 
 async def user_for_token(repo: UserStore, settings: Settings, token: str) -> Record:
-    """The stored user behind a valid access token (a deleted user's token stops working)."""
-    claims = verify_access_token(settings, token)
-    user = await repo.get_user(claims["sub"])
-    if user is None:
-        raise _invalid()
+    """The stored user behind a valid access token (a deleted or revoked user's token stops working)."""
+    _, user = await authenticate(repo, settings, token)
     return user
 
 

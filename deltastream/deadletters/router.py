@@ -15,7 +15,7 @@ from deltastream.deadletters.schemas import DeadLettersResponse, ReplayResponse
 router = APIRouter(prefix="/api/dead-letters", tags=["admin"], dependencies=[rate_limit(GROUP_AUTH)])
 
 
-_ADMIN_DOC = " Needs an admin: a user whose e-mail is listed in `DELTASTREAM_ADMIN_EMAILS`."
+_ADMIN_DOC = " Needs an admin: a user an operator promoted with `deltastream users promote EMAIL`."
 
 
 @router.get(

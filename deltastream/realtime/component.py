@@ -19,7 +19,7 @@ from deltastream.core.lifecycle import Supervisor
 from deltastream.core.logging import get_logger
 from deltastream.realtime.events import BRIDGED_TOPICS, broadcasts_for
 from deltastream.realtime.fanout import DEFAULT_MAX_BACKLOG, Broadcaster
-from deltastream.realtime.server import SocketGateway
+from deltastream.realtime.server import Authenticator, SocketGateway
 from deltastream.settings import Settings
 
 log = get_logger("realtime")
@@ -37,11 +37,12 @@ class RealtimeComponent:
         supervisor: Supervisor,
         *,
         max_backlog: int = DEFAULT_MAX_BACKLOG,
+        authenticate: Authenticator | None = None,
     ) -> None:
         self.settings = settings
         self._bus = bus
         self._supervisor = supervisor
-        self.gateway = SocketGateway(settings)
+        self.gateway = SocketGateway(settings, authenticate)
         self.broadcaster = Broadcaster(self.gateway.server, max_backlog=max_backlog)
         self._subscription: Subscription | None = None
 

@@ -11,6 +11,15 @@ Limits: each client may hold ``settings.socket_max_rooms`` subscriptions and sen
 ``EVENT_RATE_PER_S`` events per second (bursts of ``EVENT_BURST``); excess events are dropped
 with one ``rate_limited`` error per second. Events of one client are handled in order on that
 client's own connection task (``async_handlers=False``), so a flood costs its sender, not others.
+
+Sessions: a token is checked at connect in full (signature, expiry, the user still exists at the
+same token version). When it expires the session ends: with public reads on it is downgraded
+(leaves ``user:{id}``, keeps public rooms) and told with ``error {code: token_expired}``; with
+public reads off it gets that error and is disconnected. Reserved event names (``connect``,
+``disconnect``...) and non-string event names sent by a client never reach a handler: they count
+against the rate budget and answer ``error {code: reserved_event}``. A message over
+``MAX_CLIENT_MESSAGE_BYTES`` is dropped with ``error {code: message_too_large}`` (the connection
+stays up); above ``MAX_FRAME_BYTES`` Engine.IO closes the connection without reading it.
 """
 
 from __future__ import annotations
@@ -53,9 +62,16 @@ log = get_logger("realtime")
 EVENT_RATE_PER_S = 20.0
 EVENT_BURST = 40.0
 MAX_CLIENT_MESSAGE_BYTES = 64 * 1024
+MAX_FRAME_BYTES = 2 * 1024 * 1024
 SOCKETIO_PATH = "socket.io"
+# Socket.IO's reserved names: a client emitting one must not run the server's lifecycle handlers.
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
 
 Handler = Callable[..., Awaitable[Any]]
+#: Claims of a valid access token whose user still holds it; raises ``AuthenticationError``.
+Authenticator = Callable[[str], Awaitable[dict[str, Any]]]
 
 
 class TokenBucket:
@@ -91,9 +107,36 @@ class ClientState:
     bucket: TokenBucket
     subscriptions: set[str] = field(default_factory=set)
     last_throttle_notice: float = 0.0
+    expires_at: float | None = None  # Unix seconds: the token's ``exp``
+    expiry: asyncio.TimerHandle | None = None
 
 
-def build_server(settings: Settings) -> socketio.AsyncServer:
+class GuardedServer(socketio.AsyncServer):
+    """``AsyncServer`` that screens client packets before dispatch: oversized messages and reserved
+    or non-string event names go to :attr:`gateway` instead of to any handler."""
+
+    gateway: SocketGateway | None = None
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if isinstance(data, str | bytes) and len(data) > MAX_CLIENT_MESSAGE_BYTES:
+            self._binary_packet.pop(eio_sid, None)  # drop a half-received binary event with it
+            sid = self.manager.sid_from_eio_sid(eio_sid, NAMESPACE)
+            if sid is not None and self.gateway is not None:
+                await self.gateway.on_oversized(sid, len(data))
+            return
+        await super()._handle_eio_message(eio_sid, data)
+
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
+        event = data[0] if isinstance(data, list) and data else None
+        if not isinstance(event, str) or event in RESERVED_EVENTS:
+            sid = self.manager.sid_from_eio_sid(eio_sid, namespace or NAMESPACE)
+            if sid is not None and self.gateway is not None:
+                await self.gateway.on_reserved(sid, event)
+            return
+        await super()._handle_event(eio_sid, namespace, id, data)
+
+
+def build_server(settings: Settings) -> GuardedServer:
     """An ASGI Socket.IO server. With Redis, an ``AsyncRedisManager`` on ``{prefix}socketio``
     lets any process (``external_emitter``) reach clients of every replica. Nothing connects
     here: the manager opens Redis when :meth:`SocketGateway.start` initialises it.
@@ -108,12 +151,13 @@ def build_server(settings: Settings) -> socketio.AsyncServer:
         manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_prefix + "socketio")
     else:
         manager = socketio.AsyncManager()
-    return socketio.AsyncServer(
+    return GuardedServer(
         async_mode="asgi",
         client_manager=manager,
         cors_allowed_origins=[],
         async_handlers=False,
-        max_http_buffer_size=MAX_CLIENT_MESSAGE_BYTES,
+        # Engine.IO closes a connection over this; up to it, GuardedServer answers an ``error``.
+        max_http_buffer_size=MAX_FRAME_BYTES,
         logger=False,
         engineio_logger=False,
     )
@@ -150,9 +194,11 @@ def _guarded(handler: Handler) -> Handler:
 class SocketGateway:
     """Owns the ``AsyncServer`` and its handlers; the bridge pushes through :attr:`server`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, authenticate: Authenticator | None = None) -> None:
         self.settings = settings
+        self._authenticate = authenticate
         self.server = build_server(settings)
+        self.server.gateway = self
         self.clients: dict[str, ClientState] = {}
         self.products = [spec.name for spec in configured_products(settings)]
         on = self.server.on
@@ -189,7 +235,7 @@ class SocketGateway:
         """The ASGI app serving ``/socket.io/`` (to mount at ``/socket.io`` in the HTTP app)."""
         return socketio.ASGIApp(self.server, socketio_path=SOCKETIO_PATH)
 
-    def _claims(self, auth: Any) -> dict[str, Any] | None:
+    async def _claims(self, auth: Any) -> dict[str, Any] | None:
         """Verified token claims from the connect ``auth`` payload, or ``None`` when anonymous
         reads are allowed. Refuses the connection with a message that says what to do."""
         token = auth.get("token") if isinstance(auth, dict) else auth if isinstance(auth, str) else None
@@ -211,6 +257,8 @@ class SocketGateway:
             )
         token = token.removeprefix("Bearer ").strip()
         try:
+            if self._authenticate is not None:
+                return await self._authenticate(token)
             return verify_access_token(self.settings, token)
         except AuthenticationError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
@@ -228,13 +276,20 @@ class SocketGateway:
             )
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        if sid in self.clients:  # never twice for one connection (GuardedServer screens injections)
+            return
         self._check_origin(environ)
-        claims = self._claims(auth)
+        claims = await self._claims(auth)
         user_id = str(claims["sub"]) if claims else None
         rooms = [ROOM_GENERAL] + ([user_room(user_id)] if user_id else [])
         for room in rooms:
             await self.server.enter_room(sid, room, namespace=NAMESPACE)
-        self.clients[sid] = ClientState(user_id=user_id, bucket=TokenBucket(EVENT_RATE_PER_S, EVENT_BURST))
+        state = ClientState(user_id=user_id, bucket=TokenBucket(EVENT_RATE_PER_S, EVENT_BURST))
+        if claims:
+            state.expires_at = float(claims["exp"])
+            delay = max(0.0, state.expires_at - time.time())
+            state.expiry = asyncio.get_running_loop().call_later(delay, self._expire_later, sid)
+        self.clients[sid] = state
         SOCKET_CLIENTS.inc()
         log.debug("client_connected", client_id=sid, user_id=user_id, total_clients=len(self.clients))
         # The server queues its CONNECT ack only after this handler returns; greeting from a task
@@ -244,8 +299,58 @@ class SocketGateway:
     async def _greet(self, sid: str, rooms: list[str]) -> None:
         await self._reply(sid, EV_CONNECTED, {"message": CONNECTED_MESSAGE, "client_id": sid, "rooms": rooms})
 
+    def _expire_later(self, sid: str) -> None:
+        self.server.start_background_task(self._expire, sid)
+
+    async def _expire(self, sid: str) -> None:
+        """The client's token has expired: downgrade to anonymous (public reads) or disconnect."""
+        state = self.clients.get(sid)
+        if state is None or state.user_id is None:
+            return
+        user_id, state.user_id, state.expires_at = state.user_id, None, None
+        if state.expiry is not None:
+            state.expiry.cancel()
+            state.expiry = None
+        await self.server.leave_room(sid, user_room(user_id), namespace=NAMESPACE)
+        log.info(
+            "socket_token_expired", client_id=sid, user_id=user_id, downgraded=self.settings.public_reads
+        )
+        if self.settings.public_reads:
+            message = "Token expired: public data only now; reconnect with a fresh token for user events"
+        else:
+            message = "Token expired: reconnect with a fresh token"
+        await self._error(sid, AuthenticationError(message, code="token_expired"))
+        if not self.settings.public_reads:
+            await self.server.disconnect(sid, namespace=NAMESPACE)
+
+    async def on_reserved(self, sid: str, event: Any) -> None:
+        """A client sent a reserved or non-string event name: counted, refused, never handled."""
+        if self._admit(sid) is None:
+            return
+        shown = event if isinstance(event, str) else type(event).__name__
+        await self._error(
+            sid,
+            ValidationFailed(
+                f"Event name '{shown}' is reserved or invalid; it was ignored", code="reserved_event"
+            ),
+        )
+
+    async def on_oversized(self, sid: str, size: int) -> None:
+        if self._admit(sid) is None:
+            return
+        await self._error(
+            sid,
+            ValidationFailed(
+                f"Message of {size} bytes dropped: at most {MAX_CLIENT_MESSAGE_BYTES} bytes per message",
+                code="message_too_large",
+            ),
+        )
+
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        if self.clients.pop(sid, None) is not None:
+        state = self.clients.pop(sid, None)
+        if state is not None:
+            if state.expiry is not None:
+                state.expiry.cancel()
             SOCKET_CLIENTS.dec()
             log.debug(
                 "client_disconnected", client_id=sid, reason=str(reason), remaining_clients=len(self.clients)
@@ -307,6 +412,11 @@ class SocketGateway:
     def _admit(self, sid: str) -> ClientState | None:
         """The client's state if this event fits its rate budget; ``None`` drops the event."""
         state = self.clients.get(sid)
+        if state is not None and state.expires_at is not None and time.time() >= state.expires_at:
+            # The timer has not fired yet: expire now, and drop the event if that disconnects.
+            self.server.start_background_task(self._expire, sid)
+            if not self.settings.public_reads:
+                return None
         if state is None or state.bucket.take():
             return state
         now = time.monotonic()

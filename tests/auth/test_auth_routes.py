@@ -129,7 +129,7 @@ async def test_a_deleted_users_token_stops_working(api: Api, settings: Settings)
 async def test_tokens_carry_exactly_the_specified_claims(settings: Settings) -> None:
     token, claims = service.issue_token(settings, "7", "a@example.com", "refresh")
     decoded = jwt.decode(token, settings.signing_secret, algorithms=["HS256"])
-    assert set(decoded) == {"sub", "email", "type", "iat", "exp", "jti"}
+    assert set(decoded) == {"sub", "email", "type", "iat", "exp", "jti", "ver"}
     assert decoded == claims
     assert decoded["exp"] - decoded["iat"] == settings.jwt_refresh_ttl
     assert jwt.get_unverified_header(token)["alg"] == "HS256"

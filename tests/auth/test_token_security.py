@@ -47,6 +47,7 @@ def _claims(token_type: str = "access", **overrides: Any) -> dict[str, Any]:
         "iat": now,
         "exp": now + 600,
         "jti": uuid.uuid4().hex,
+        "ver": 0,
     }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
@@ -210,8 +211,8 @@ async def test_brute_force_login_is_rate_limited_with_retry_after(settings: Sett
         assert body["error"]["details"]["retry_after"] == int(response.headers["Retry-After"])
 
 
-async def test_login_is_also_limited_per_account_across_ips(settings: Settings) -> None:
-    limited = settings.model_copy(update={"rate_limit_login": "3/minute"})
+async def test_failed_logins_hit_a_global_per_account_ceiling_across_ips(settings: Settings) -> None:
+    limited = settings.model_copy(update={"rate_limit_login_account": "3/minute"})
     async with running_api(limited, client_ip="198.51.100.1") as api:
         for _ in range(3):
             first = await api.client.post(

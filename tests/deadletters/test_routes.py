@@ -16,15 +16,19 @@ ADMIN = "ops@example.com"
 
 @pytest.fixture
 async def admin_api(settings: Settings) -> AsyncIterator[Api]:
-    async with running_api(settings.model_copy(update={"admin_emails": [ADMIN]})) as api:
+    async with running_api(settings) as api:
         yield api
 
 
 async def _token(api: Api, email: str) -> dict[str, str]:
-    response = await api.client.post(
-        "/api/auth/register", json={"email": email, "password": "long-password-1"}
-    )
+    """A registered user's token; ``ADMIN`` is then promoted, as the operator's CLI does."""
+    credentials = {"email": email, "password": "long-password-1"}
+    response = await api.client.post("/api/auth/register", json=credentials)
     assert response.status_code == 201
+    if email.lower() == ADMIN:
+        assert await api.runtime.repo.set_admin(email, True) is not None
+        response = await api.client.post("/api/auth/login", json=credentials)
+        assert response.status_code == 200
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 

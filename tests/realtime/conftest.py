@@ -156,3 +156,12 @@ def live_app(settings: Settings) -> Callable[..., contextlib.AbstractAsyncContex
 async def srv(live_app: ServerFactory) -> AsyncIterator[LiveServer]:
     async with live_app() as server:
         yield server
+
+
+async def user_token(runtime: Runtime, email: str) -> tuple[str, str]:
+    """A stored user and a valid access token for it: ``(token, user_id)`` (sockets check both)."""
+    from deltastream.auth.service import issue_token
+
+    user = await runtime.repo.create_user(email, "unused-hash", "")
+    token, _ = issue_token(runtime.settings, user["id"], email, "access", user["token_version"])
+    return token, str(user["id"])

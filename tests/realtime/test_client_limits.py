@@ -17,7 +17,7 @@ from deltastream.realtime import fanout
 from deltastream.realtime.component import RealtimeComponent
 from deltastream.realtime.server import EVENT_BURST, EVENT_RATE_PER_S
 from tests.factories import enriched_tick
-from tests.realtime.conftest import WAIT_S, ClientFactory, LiveServer, until
+from tests.realtime.conftest import WAIT_S, ClientFactory, LiveServer, until, user_token
 
 BAD_SUBSCRIPTIONS = [
     ("NIFTY", "invalid_subscription"),
@@ -113,14 +113,14 @@ async def test_connect_requires_a_token_when_reads_are_private(live_app, connect
         missing = await _refusal(srv.url, None)
         garbage = await _refusal(srv.url, {"token": "not-a-jwt"})
         wrong_shape = await _refusal(srv.url, {"token": 12345})
-        token, _ = issue_token(srv.runtime.settings, "u7", "u7@example.com", "access")
+        token, user_id = await user_token(srv.runtime, "u7@example.com")
         allowed = await connect(srv.url, auth={"token": token})
     assert missing["message"].startswith("Authentication required")
     assert missing["data"] == {"code": "unauthorized"}
     assert garbage["message"] == "Authentication failed: Invalid token"
     assert garbage["data"] == {"code": "invalid_token"}
     assert wrong_shape["data"] == {"code": "invalid_token"}
-    assert allowed.of("connected")[0]["rooms"] == ["general", "user:u7"]
+    assert allowed.of("connected")[0]["rooms"] == ["general", f"user:{user_id}"]
 
 
 async def test_a_bad_token_is_refused_even_when_reads_are_public(srv: LiveServer) -> None:

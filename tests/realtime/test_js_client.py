@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 
 from deltastream.app import create_app
-from deltastream.auth.service import issue_token
 from deltastream.realtime.schemas import CHAIN_SUMMARY_FIELDS
 from deltastream.settings import Settings
 from deltastream.wiring import ALL_ROLES
-from tests.realtime.conftest import serve
+from tests.realtime.conftest import serve, user_token
 
 SCRIPT = Path(__file__).parent / "js" / "peer_client.cjs"
 NODE_RUN_S = 60.0
@@ -94,12 +93,12 @@ async def test_official_js_client_connects_with_a_token_when_reads_are_private(
     settings: Settings, js_client_modules: Path
 ) -> None:
     private = _live(settings, public_reads=False)
-    token, _ = issue_token(private, "js-user", "js@example.com", "access")
     async with serve(create_app(private, ALL_ROLES)) as srv:
+        token, user_id = await user_token(srv.runtime, "js@example.com")
         refused = await _run_peer(srv.url, js_client_modules)
         allowed = await _run_peer(srv.url, js_client_modules, token)
     assert refused["returncode"] == 2
     assert refused["error"].startswith("Authentication required")
     assert refused["data"] == {"code": "unauthorized"}
     assert allowed["returncode"] == 0, allowed
-    assert allowed["seen"]["connected"]["rooms"] == ["general", "user:js-user"]
+    assert allowed["seen"]["connected"]["rooms"] == ["general", f"user:{user_id}"]

@@ -15,7 +15,7 @@ from deltastream.core.bus import (
 )
 from deltastream.realtime.schemas import CHAIN_SUMMARY_FIELDS, CONNECTED_MESSAGE
 from tests.factories import candle, enriched_chain, enriched_tick, surface
-from tests.realtime.conftest import WAIT_S, ClientFactory, LiveServer
+from tests.realtime.conftest import WAIT_S, ClientFactory, LiveServer, user_token
 from tests.realtime.factories import EXPIRY, delivered, make_alert
 
 SENTINEL = 999_999
@@ -187,19 +187,17 @@ async def test_ohlc_and_surface_routing(srv: LiveServer, connect: ClientFactory)
 
 
 async def test_alert_goes_to_its_owner_or_to_everyone(live_app, connect: ClientFactory) -> None:
-    from deltastream.auth.service import issue_token
-
     async with live_app() as srv:
-        token, _ = issue_token(srv.runtime.settings, "user-42", "u42@example.com", "access")
+        token, user_id = await user_token(srv.runtime, "u42@example.com")
         owner = await connect(srv.url, auth={"token": token})
         other = await connect(srv.url)
-        await srv.publish(TOPIC_ALERTS, make_alert(user_id="user-42", alert_id="private"))
+        await srv.publish(TOPIC_ALERTS, make_alert(user_id=user_id, alert_id="private"))
         await srv.publish(TOPIC_ALERTS, make_alert(alert_id="public"))
         await owner.wait_for("alert", count=2)
         await other.wait_for("alert")
         await srv.publish(TOPIC_ENRICHED_UNDERLYING, enriched_tick(tick_id=SENTINEL))
         await other.wait_for("underlying_update")
-    assert owner.of("connected")[0]["rooms"] == ["general", "user:user-42"]
+    assert owner.of("connected")[0]["rooms"] == ["general", f"user:{user_id}"]
     assert [a["alert_id"] for a in owner.of("alert")] == ["private", "public"]
     assert [a["alert_id"] for a in other.of("alert")] == ["public"]
 

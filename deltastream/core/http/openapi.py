@@ -21,7 +21,7 @@ TAGS: list[dict[str, str]] = [
     },
     {
         "name": "admin",
-        "description": "Operator routes (dead letters). Needs an admin user, see DELTASTREAM_ADMIN_EMAILS.",
+        "description": "Operator routes (dead letters). Needs an admin: `deltastream users promote EMAIL`.",
     },
     {"name": "ops", "description": "Health, readiness and Prometheus metrics."},
 ]
@@ -50,6 +50,7 @@ class ErrorEnvelope(BaseModel):
 _EXAMPLES: dict[int, tuple[str, str, str, Any]] = {
     400: ("Bad request", "bad_request", "Malformed request", None),
     401: ("Missing, invalid or expired token", "unauthorized", "Invalid token", None),
+    413: ("Request body too large", "payload_too_large", "Request body too large", {"max_bytes": 8192}),
     403: ("Authenticated but not allowed", "forbidden", "Admin privileges required", None),
     404: (
         "Unknown product, or no data yet",
@@ -138,8 +139,20 @@ def _envelope_for_validation_errors(schema: dict[str, Any]) -> None:
     components.pop("ValidationError", None)
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Tag descriptions, the bearer scheme description and envelope-shaped validation errors."""
+def _optional_security(schema: dict[str, Any], prefixes: tuple[str, ...]) -> None:
+    """Operations under ``prefixes`` answer without a token too: their security becomes
+    ``[{}, {bearerAuth: []}]`` (none, or a bearer token)."""
+    for path, item in schema.get("paths", {}).items():
+        if not path.startswith(prefixes):
+            continue
+        for operation in item.values():
+            if isinstance(operation, dict) and operation.get("security") and {} not in operation["security"]:
+                operation["security"] = [{}, *operation["security"]]
+
+
+def install_openapi(app: FastAPI, optional_auth_prefixes: tuple[str, ...] = ()) -> None:
+    """Tag descriptions, the bearer scheme description and envelope-shaped validation errors;
+    operations under ``optional_auth_prefixes`` document the bearer token as optional."""
     app.openapi_tags = [*TAGS, *(app.openapi_tags or [])]
     app.description = (
         'Real-time option analytics over REST. Errors are always `{"error": {code, message, details}}`; '
@@ -162,6 +175,8 @@ def install_openapi(app: FastAPI) -> None:
             servers=app.servers,
         )
         _envelope_for_validation_errors(schema)
+        if optional_auth_prefixes:
+            _optional_security(schema, optional_auth_prefixes)
         app.openapi_schema = schema
         return schema
 

@@ -1,7 +1,11 @@
 """Per-client rate limits by route group, on the ``limits`` library (moving window).
 
-Groups: ``data`` (data, analytics, mobile), ``login`` (per IP, and per account on top), ``auth``
-(the other auth and admin routes), ``ai`` (the chat, per IP and per user). Counters live in Redis when ``DELTASTREAM_REDIS_URL`` is set,
+Groups: ``data`` (data, analytics, mobile), ``login`` (attempts per IP), ``auth`` (the other auth
+and admin routes), ``ai`` (the chat, per IP and per user). Failed logins are also counted per (account, IP) (``DELTASTREAM_RATE_LIMIT_LOGIN``)
+and per account from every IP together (``DELTASTREAM_RATE_LIMIT_LOGIN_ACCOUNT``, a slower global
+ceiling): one attacker's IP cannot lock a user out, and only failures count, so the user's own
+logins never do. Routes with a body are counted by :class:`PathRateLimitMiddleware` before the body
+is read (FastAPI reads a body before it runs dependencies). Counters live in Redis when ``DELTASTREAM_REDIS_URL`` is set,
 so every API replica shares them, and in process memory otherwise.
 
 Every limited response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
@@ -14,11 +18,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import limits
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,9 +38,11 @@ log = get_logger("ratelimit")
 GROUP_DATA = "data"
 GROUP_LOGIN = "login"
 GROUP_LOGIN_ACCOUNT = "login_account"
+GROUP_LOGIN_ACCOUNT_IP = "login_account_ip"
 GROUP_AUTH = "auth"
 GROUP_AI = "ai"
 _STATE_KEY = "rate_limit"
+_COUNTED_KEY = "rate_limit_counted"
 
 
 @dataclass(frozen=True)
@@ -69,17 +77,22 @@ class RateLimiter:
         self.items: dict[str, limits.RateLimitItem] = {
             GROUP_DATA: limits.parse(settings.rate_limit_data),
             GROUP_LOGIN: limits.parse(settings.rate_limit_login),
-            GROUP_LOGIN_ACCOUNT: limits.parse(settings.rate_limit_login),
+            GROUP_LOGIN_ACCOUNT_IP: limits.parse(settings.rate_limit_login),
+            GROUP_LOGIN_ACCOUNT: limits.parse(settings.rate_limit_login_account),
             GROUP_AUTH: limits.parse(settings.rate_limit_auth),
             GROUP_AI: limits.parse(settings.rate_limit_ai),
         }
         self._strategy = MovingWindowRateLimiter(_storage(settings))
 
-    async def hit(self, group: str, key: str) -> Quota | None:
-        """Count one request; None when the counter store is unavailable (fail open)."""
+    async def hit(self, group: str, key: str, *, count: bool = True) -> Quota | None:
+        """Count one request (``count=False``: only check there is room for one); None when the
+        counter store is unavailable (fail open)."""
         item = self.items[group]
         try:
-            allowed = await self._strategy.hit(item, group, key)
+            if count:
+                allowed = await self._strategy.hit(item, group, key)
+            else:
+                allowed = await self._strategy.test(item, group, key)
             stats = await self._strategy.get_window_stats(item, group, key)
         except Exception as exc:  # the limiter's backend is down: serve, and say so in the logs
             log.warning("rate_limiter_unavailable", group=group, error=repr(exc))
@@ -94,12 +107,13 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def enforce(request: Request, group: str, key: str) -> None:
-    """Count the request in ``group`` for ``key``; raise a 429 envelope when over the limit."""
+async def enforce(request: Request, group: str, key: str, *, count: bool = True) -> None:
+    """Count the request in ``group`` for ``key`` (``count=False``: only check); raise a 429
+    envelope when over the limit."""
     limiter: RateLimiter | None = getattr(request.state, "rate_limiter", None)
     if limiter is None:
         return
-    quota = await limiter.hit(group, key)
+    quota = await limiter.hit(group, key, count=count)
     if quota is None:
         return
     previous: Quota | None = getattr(request.state, _STATE_KEY, None)
@@ -119,6 +133,8 @@ def rate_limit(group: str) -> Any:
     """A route dependency counting each request against ``group`` per client IP."""
 
     async def _limit(request: Request) -> None:
+        if group in getattr(request.state, _COUNTED_KEY, ()):
+            return  # already counted by PathRateLimitMiddleware, before the body was read
         await enforce(request, group, client_ip(request))
 
     _limit.__name__ = f"rate_limit_{group}"
@@ -146,3 +162,27 @@ class RateLimitHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class PathRateLimitMiddleware:
+    """Counts requests per client IP in the group of the first matching path prefix, before the
+    app reads the body: a flood of large bodies gets its 429 without being read."""
+
+    def __init__(self, app: ASGIApp, groups: Sequence[tuple[str, str]]) -> None:
+        self.app = app
+        self.groups = tuple(groups)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope.get("path", "")
+            group = next((g for prefix, g in self.groups if path.startswith(prefix)), None)
+            if group is not None:
+                request = Request(scope)
+                try:
+                    await enforce(request, group, client_ip(request))
+                except RateLimitedError as exc:
+                    response = JSONResponse(exc.envelope(), status_code=exc.status_code, headers=exc.headers)
+                    await response(scope, receive, send)
+                    return
+                scope.setdefault("state", {}).setdefault(_COUNTED_KEY, set()).add(group)
+        await self.app(scope, receive, send)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from deltastream.core.clock import utcnow
@@ -20,6 +21,7 @@ def _user(doc: Document) -> Record:
         "password_hash": doc["password_hash"],
         "created_at": doc["created_at"],
         "is_admin": bool(doc.get("is_admin", False)),
+        "token_version": int(doc.get("token_version", 0)),
     }
 
 
@@ -33,12 +35,29 @@ class MongoUserStore(MongoBase):
             "password_hash": password_hash,
             "created_at": to_ms(utcnow()),
             "is_admin": False,
+            "token_version": 0,
         }
         try:
             result = await self.db.users.insert_one(doc)
         except DuplicateKeyError as exc:
             raise ConflictError("An account with this e-mail address already exists.") from exc
         return _user({**doc, "_id": result.inserted_id})
+
+    async def set_admin(self, email: str, is_admin: bool) -> Record | None:
+        return await self._update(email, {"$set": {"is_admin": is_admin}, "$inc": {"token_version": 1}})
+
+    async def bump_token_version(self, email: str) -> Record | None:
+        return await self._update(email, {"$inc": {"token_version": 1}})
+
+    async def _update(self, email: str, change: Document) -> Record | None:
+        doc = await self.db.users.find_one_and_update(
+            {"email_lower": email.strip().lower()}, change, return_document=ReturnDocument.AFTER
+        )
+        return _user(doc) if doc else None
+
+    async def delete_user(self, email: str) -> bool:
+        result = await self.db.users.delete_one({"email_lower": email.strip().lower()})
+        return result.deleted_count > 0
 
     async def get_user_by_email(self, email: str) -> Record | None:
         doc = await self.db.users.find_one({"email_lower": email.strip().lower()})

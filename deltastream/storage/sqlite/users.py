@@ -18,7 +18,7 @@ from deltastream.storage.sqlite.writer import BatchHandler
 
 REVOKED = KeyedTable("revoked_tokens", ("jti", "expires_ts"), key_len=1, replace=False)
 
-_USER_COLUMNS = "id, email, name, password_hash, created_ts, is_admin"
+_USER_COLUMNS = "id, email, name, password_hash, created_ts, is_admin, token_version"
 
 
 def _user(row: Any) -> Record:
@@ -29,6 +29,7 @@ def _user(row: Any) -> Record:
         "password_hash": row[3],
         "created_at": from_us(row[4]),
         "is_admin": bool(row[5]),
+        "token_version": int(row[6]),
     }
 
 
@@ -43,8 +44,21 @@ async def _create_user(conn: aiosqlite.Connection, row: tuple[Any, ...]) -> int:
     return int(cursor.lastrowid or 0)
 
 
+async def _update_user(conn: aiosqlite.Connection, op: tuple[str, tuple[Any, ...]]) -> int:
+    """``op`` is ``(what, params)``: set_admin ``(flag, email)``, bump ``(email,)``, delete ``(email,)``."""
+    what, params = op
+    sql = {
+        "set_admin": "UPDATE users SET is_admin = ?, token_version = token_version + 1 WHERE email_lower = ?",
+        "bump": "UPDATE users SET token_version = token_version + 1 WHERE email_lower = ?",
+        "delete": "DELETE FROM users WHERE email_lower = ?",
+    }[what]
+    cursor = await conn.execute(sql, params)
+    return int(cursor.rowcount or 0)
+
+
 USER_HANDLERS: dict[str, BatchHandler] = {
     "create_user": each_handler(_create_user),
+    "update_user": each_handler(_update_user),
     "revoke": keyed_handler(REVOKED),
 }
 
@@ -62,7 +76,23 @@ class SQLiteUserStore(SQLiteBase):
             "password_hash": password_hash,
             "created_at": from_us(to_us(created)),
             "is_admin": False,
+            "token_version": 0,
         }
+
+    async def set_admin(self, email: str, is_admin: bool) -> Record | None:
+        email = email.strip().lower()
+        if not await self._write("update_user", ("set_admin", (int(is_admin), email))):
+            return None
+        return await self.get_user_by_email(email)
+
+    async def bump_token_version(self, email: str) -> Record | None:
+        email = email.strip().lower()
+        if not await self._write("update_user", ("bump", (email,))):
+            return None
+        return await self.get_user_by_email(email)
+
+    async def delete_user(self, email: str) -> bool:
+        return bool(await self._write("update_user", ("delete", (email.strip().lower(),))))
 
     async def get_user_by_email(self, email: str) -> Record | None:
         rows = list(
