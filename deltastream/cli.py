@@ -128,7 +128,7 @@ def _banner(settings: Settings, roles: frozenset[str], host: str, port: int) -> 
         f"  storage    {storage}",
         f"  bus        {bus}",
         f"  feed       {settings.feed_source}, {len(settings.feed_products)} products; "
-        "a summary line every 30 s (DELTASTREAM_LOG_LEVEL=DEBUG for every task and request)",
+        f"a summary line every {settings.summary_interval:g} s (DELTASTREAM_LOG_LEVEL=DEBUG for every task and request)",
     ]
     print("\n".join(lines), file=sys.stderr, flush=True)
 
