@@ -176,3 +176,66 @@ async def test_run_replay_serves_sockets_and_leaves_the_live_database_untouched(
     assert served == recorded  # and REST serves the whole session
     assert _digest(live) == before  # the live database was never opened for writing
     assert (tmp_path / "s.jsonl.replay.db").exists()
+
+
+async def test_replay_onto_a_redis_deployment_reaches_its_sockets_and_rest(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    """`deltastream replay FILE` with Redis configured publishes onto the running deployment's bus:
+    its dispatcher and worker store the session (REST) and its Socket.IO clients receive it. The
+    deployment simulates NIFTY only, so every BANKNIFTY tick it serves came from the replay."""
+    import asyncio
+
+    from tests.fixtures.runtimes import _delete_prefixed
+
+    recording = tmp_path / "s.jsonl"
+    rec = run_cli(
+        tmp_path, "record", "--seconds", "2", "--no-progress", str(recording),
+        DELTASTREAM_FEED_PRODUCTS="BANKNIFTY", DELTASTREAM_FEED_INTERVAL="0.2",
+    )
+    assert rec.returncode == 0, rec.stderr
+    recorded = _recorded_prices(recording, "BANKNIFTY")
+    assert len(recorded) >= 5
+    on_redis = {"DELTASTREAM_REDIS_URL": redis_url, "DELTASTREAM_REDIS_PREFIX": redis_prefix}
+    port = free_port()
+    server = _start(
+        tmp_path, "run", DELTASTREAM_PORT=str(port), DELTASTREAM_FEED_PRODUCTS="NIFTY",
+        DELTASTREAM_SQLITE_PATH=str(tmp_path / "deployment.db"), **on_redis,
+    )
+    ticks: list[dict[str, object]] = []
+    first = asyncio.Event()
+    client = socketio.AsyncClient(reconnection=False)
+
+    @client.on("underlying_update")
+    async def _on_tick(data: dict[str, object]) -> None:
+        if data.get("product") == "BANKNIFTY":
+            ticks.append(data)
+            first.set()
+
+    served: set[float] = set()
+    try:
+        await asyncio.to_thread(wait_for_port, "127.0.0.1", port, 60)
+        await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=10)
+        await client.emit("subscribe", {"type": "product", "symbol": "BANKNIFTY"})
+        replay = await asyncio.to_thread(
+            run_cli, tmp_path, "replay", "--speed", "0", "--no-progress", str(recording), **on_redis
+        )
+        assert replay.returncode == 0, replay.stderr
+        # with Redis the replay only publishes: its own storage (dead letters only) holds no tick
+        assert not _tick_times_us(tmp_path / "data" / "deltastream.db")
+        await asyncio.wait_for(first.wait(), timeout=30)
+        deadline = time.monotonic() + 30
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            while time.monotonic() < deadline and served != recorded:
+                got = await http.get("/api/data/underlying/BANKNIFTY", params={"limit": 1000})
+                if got.status_code == 200:
+                    served = {float(t["price"]) for t in got.json()["ticks"]}
+                await asyncio.sleep(0.3)
+    finally:
+        if client.connected:
+            await client.disconnect()
+        err = await asyncio.to_thread(_stop, server)
+        _delete_prefixed(redis_url, redis_prefix)
+    assert "Traceback" not in err, err
+    assert served == recorded
+    assert ticks and {float(str(t["price"])) for t in ticks} <= recorded
