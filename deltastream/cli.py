@@ -84,7 +84,10 @@ def _check_backends(settings: Settings) -> None:
         try:
             client.ping()
         except Exception as exc:
-            fail(f"Redis at {redact_url(settings.redis_url)} is unreachable: {_first_line(exc)}")
+            fail(
+                f"Redis at {redact_url(settings.redis_url)} is unreachable within "
+                f"{CONNECT_TIMEOUT_S:g} s: {_first_line(exc)}"
+            )
         finally:
             client.close()
     if settings.mongo_url:

@@ -46,6 +46,17 @@ def test_redis_unreachable_is_one_line_with_the_password_masked(tmp_path: Path) 
     assert "hunter2" not in proc.stderr + proc.stdout
 
 
+def test_redis_that_does_not_answer_times_out_within_5_s_in_one_line(tmp_path: Path) -> None:
+    # 10.255.255.1 does not answer: without a connect timeout this would hang for minutes
+    started = time.monotonic()
+    proc = run_cli(tmp_path, "run", DELTASTREAM_REDIS_URL="redis://bob:hunter2@10.255.255.1:6379/0")
+    elapsed = time.monotonic() - started
+    assert_one_line_error(proc, "Redis", "10.255.255.1:6379", "***", "within 5 s")
+    assert "hunter2" not in proc.stderr + proc.stdout
+    assert elapsed < 25, elapsed  # 5 s of connect timeout plus interpreter start-up, generously
+    assert not (tmp_path / "data").exists()  # nothing started
+
+
 def test_mongo_unreachable_is_one_line_within_5_s_with_the_password_masked(tmp_path: Path) -> None:
     # 10.255.255.1 does not answer: the connect has to time out, not be refused
     started = time.monotonic()
@@ -119,6 +130,48 @@ def test_make_run_takes_host_and_port_from_the_settings() -> None:
     assert "--port" not in run_recipe and "--host" not in run_recipe
     dry = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert "--port" not in dry.stdout, dry.stdout
+
+
+def test_make_run_serves_on_deltastream_port_and_the_banner_survives_log_level_warning(tmp_path: Path) -> None:
+    """`DELTASTREAM_PORT=N make run` (the real Makefile recipe) serves on N, and the banner with
+    the URL is printed even at `DELTASTREAM_LOG_LEVEL=WARNING`, which silences the INFO lines."""
+    import os
+    import signal
+
+    import httpx
+
+    from tests.fixtures.servers import free_port, wait_for_port
+
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DELTASTREAM_") and k != "MAKEFLAGS"}
+    env = {
+        **clean,
+        "DELTASTREAM_PORT": str(port),
+        "DELTASTREAM_SQLITE_PATH": str(tmp_path / "run.db"),
+        "DELTASTREAM_LOG_LEVEL": "WARNING",
+        "DELTASTREAM_SUMMARY_INTERVAL": "1",
+    }
+    # -o: the venv is already installed by `make test`; take its stamp as up to date
+    proc = subprocess.Popen(
+        ["make", "-s", "-o", ".venv/.installed", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port("127.0.0.1", port, timeout=60)
+        health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=10)
+        time.sleep(3)  # three summary intervals
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert health.status_code == 200 and health.json()["status"] == "healthy"
+    assert f"http://127.0.0.1:{port}/docs" in err
+    assert '"summary"' not in out and "migrations_applied" not in out  # INFO is silenced
+    assert (tmp_path / "run.db").exists()
 
 
 def test_the_licence_is_an_spdx_string() -> None:
