@@ -84,7 +84,10 @@ def _check_backends(settings: Settings) -> None:
         try:
             client.ping()
         except Exception as exc:
-            fail(f"Redis at {redact_url(settings.redis_url)} is unreachable: {_first_line(exc)}")
+            fail(
+                f"Redis at {redact_url(settings.redis_url)} is unreachable within "
+                f"{CONNECT_TIMEOUT_S:g} s: {_first_line(exc)}"
+            )
         finally:
             client.close()
     if settings.mongo_url:
@@ -128,7 +131,7 @@ def _banner(settings: Settings, roles: frozenset[str], host: str, port: int) -> 
         f"  storage    {storage}",
         f"  bus        {bus}",
         f"  feed       {settings.feed_source}, {len(settings.feed_products)} products; "
-        "a summary line every 30 s (DELTASTREAM_LOG_LEVEL=DEBUG for every task and request)",
+        f"a summary line every {settings.summary_interval:g} s (DELTASTREAM_LOG_LEVEL=DEBUG for every task and request)",
     ]
     print("\n".join(lines), file=sys.stderr, flush=True)
 

@@ -181,6 +181,12 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto (console on a terminal, JSON lines otherwise), json or console"
     )
+    summary_interval: float = Field(
+        default=30.0,
+        gt=0,
+        le=30,
+        description="seconds between the INFO summary lines (ticks/s, chains/s, lag p95, socket clients, dead letters)",
+    )
 
     @model_validator(mode="before")
     @classmethod

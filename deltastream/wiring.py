@@ -9,7 +9,7 @@ start-up is lost); :meth:`Runtime.stop` stops them in reverse and then closes th
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, TypeAlias
@@ -19,6 +19,7 @@ from deltastream.core.bus import EventBus, create_bus
 from deltastream.core.cache import Cache, create_cache
 from deltastream.core.lifecycle import Component, Supervisor
 from deltastream.core.logging import get_logger
+from deltastream.core.summary import CountingDeadLetters, SummaryComponent, SummaryProbes
 from deltastream.deadletters.service import DeadLetters
 from deltastream.enrichment.dispatcher import EnrichmentDispatcher
 from deltastream.enrichment.pipeline import Pipeline
@@ -46,6 +47,7 @@ ALL_ROLES = frozenset({ROLE_API, ROLE_FEED, ROLE_WORKER})
 
 # The component names, in start order, and the roles that run each.
 COMPONENT_ROLES: dict[str, frozenset[str]] = {
+    "summary": ALL_ROLES,  # the INFO line every DELTASTREAM_SUMMARY_INTERVAL s; reads the others
     "retention": frozenset({ROLE_FEED, ROLE_WORKER}),  # storage: the roles that write
     "enrichment-worker": frozenset({ROLE_WORKER}),
     "realtime": frozenset({ROLE_API}),  # the bus -> Socket.IO bridge
@@ -74,6 +76,7 @@ class Runtime:
     realtime: RealtimeComponent | None = None
     dispatcher: EnrichmentDispatcher | None = None
     feed: FeedComponent | None = None
+    summary: SummaryComponent | None = None
     ready: bool = False
     components: list[Component] = field(default_factory=list)
 
@@ -81,7 +84,14 @@ class Runtime:
         if not self.components:
             self.components = [
                 c
-                for c in (self.retention, self.worker, self.realtime, self.dispatcher, self.feed)
+                for c in (
+                    self.summary,
+                    self.retention,
+                    self.worker,
+                    self.realtime,
+                    self.dispatcher,
+                    self.feed,
+                )
                 if c is not None
             ]
 
@@ -151,8 +161,21 @@ def build_runtime(
     unknown = set(components or ()) - set(COMPONENT_ROLES)
     if unknown:
         raise ValueError(f"unknown components: {sorted(unknown)}")
-    pipeline = Pipeline(settings=settings, repo=repo, cache=cache, bus=bus, dead_letters=repo)
+    sink = CountingDeadLetters(repo)  # every rejected message of this process, counted for the summary
+    pipeline = Pipeline(settings=settings, repo=repo, cache=cache, bus=bus, dead_letters=sink)
     queue = TaskQueue(pipeline)
+    realtime = (
+        RealtimeComponent(settings, bus, supervisor, authenticate=partial(session_claims, repo, settings))
+        if "realtime" in wanted
+        else None
+    )
+    feed = FeedComponent(settings, bus, sink, supervisor) if "feed" in wanted else None
+    worker = EnrichmentWorker(queue, supervisor) if "enrichment-worker" in wanted else None
+    summary = None
+    if "summary" in wanted:
+        summary = SummaryComponent(
+            _summary_probes(pipeline, sink, worker, realtime, feed), supervisor, settings.summary_interval
+        )
     return Runtime(
         settings=settings,
         roles=roles,
@@ -162,18 +185,40 @@ def build_runtime(
         supervisor=supervisor,
         task_queue=queue,
         market_data=MarketData(repo, cache, settings),
-        dead_letters=DeadLetters(repo, Replays(queue, repo), bus.publish),
+        dead_letters=DeadLetters(repo, Replays(queue, sink), bus.publish),
         retention=RetentionComponent(settings, repo, supervisor) if "retention" in wanted else None,
-        worker=EnrichmentWorker(queue, supervisor) if "enrichment-worker" in wanted else None,
-        realtime=(
-            RealtimeComponent(settings, bus, supervisor, authenticate=partial(session_claims, repo, settings))
-            if "realtime" in wanted
-            else None
-        ),
+        worker=worker,
+        realtime=realtime,
         dispatcher=(
-            EnrichmentDispatcher(settings, bus, queue, repo, supervisor)
+            EnrichmentDispatcher(settings, bus, queue, sink, supervisor)
             if "enrichment-dispatcher" in wanted
             else None
         ),
-        feed=FeedComponent(settings, bus, repo, supervisor) if "feed" in wanted else None,
+        feed=feed,
+        summary=summary,
+    )
+
+
+def _summary_probes(
+    pipeline: Pipeline,
+    sink: CountingDeadLetters,
+    worker: EnrichmentWorker | None,
+    realtime: RealtimeComponent | None,
+    feed: FeedComponent | None,
+) -> SummaryProbes:
+    """The summary's figures in this process: rates and lag from the pipeline where a worker
+    stores (what REST serves), else the feed's published counts; sockets where Socket.IO runs."""
+    stats = pipeline.stats
+    ticks: Callable[[], int] | None = None
+    chains: Callable[[], int] | None = None
+    if worker is not None:
+        ticks, chains = (lambda: stats.ticks), (lambda: stats.chains)
+    elif feed is not None:
+        ticks, chains = (lambda: feed.ticks), (lambda: feed.chains)
+    return SummaryProbes(
+        ticks=ticks,
+        chains=chains,
+        lag_p95_s=stats.take_lag_p95 if worker is not None else None,
+        socket_clients=(lambda: len(realtime.gateway.clients)) if realtime is not None else None,
+        dead_letters=lambda: sink.count,
     )

@@ -72,3 +72,34 @@ def test_readme_and_docs_run_as_written_on_a_fresh_clone() -> None:
         for event in ("underlying_update", "chain_summary"):
             line = next(ln for ln in js.splitlines() if f'socket.on("{event}"' in ln)
             assert "=== P &&" in line and ".product," in line, (doc.name, line)
+
+
+def _docs() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def test_shell_examples_call_the_cli_through_the_venv() -> None:
+    """Every `deltastream` command in a shell block runs on a fresh clone after `make install`:
+    it is spelled `.venv/bin/deltastream` (the README says so once, above the command table)."""
+    import re
+
+    bare = re.compile(r"(^|[\s;&|(`$])(deltastream|python -m deltastream)\s")
+    for doc in _docs():
+        for block in re.findall(r"```(?:bash|sh|shell|console)?\n(.*?)```", doc.read_text(), re.S):
+            for line in block.splitlines():
+                code = line.split("#", 1)[0]
+                assert not bare.search(code.replace(".venv/bin/deltastream", "")), (doc.name, line)
+    readme = (ROOT / "README.md").read_text()
+    assert readme.count("lives in the project's virtualenv") == 1
+
+
+def test_doc_links_stay_inside_the_repository() -> None:
+    """Relative links resolve to files of this repository: nothing outside it is cited."""
+    import re
+
+    for doc in _docs():
+        for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text()):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            path = (doc.parent / target.split("#", 1)[0]).resolve()
+            assert path.is_relative_to(ROOT) and path.exists(), (doc.name, target)

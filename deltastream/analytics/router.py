@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -18,7 +18,7 @@ from deltastream.analytics.schemas import (
 )
 from deltastream.auth.dependencies import DataReadAccess
 from deltastream.core.http.openapi import error_responses
-from deltastream.core.http.params import ExpiryQuery, TimeRangeDep, expiry_str
+from deltastream.core.http.params import ExpiryQuery, OrderQuery, TimeRangeDep, expiry_str, ordered
 from deltastream.feed.dependencies import ProductDep
 from deltastream.marketdata.dependencies import MarketDataDep
 
@@ -51,9 +51,7 @@ async def get_pcr(
     hours: Annotated[int, Query(ge=1, le=8760, description="Look-back of the trend, hours")] = 24,
     history: Annotated[bool, Query(description="Include the `history` time series")] = False,
     limit: Annotated[int, Query(ge=1, le=1000, description="Maximum `history` points")] = 500,
-    order: Annotated[
-        Literal["desc", "asc"], Query(description="`history` order: `desc` newest first (default), `asc` oldest first")
-    ] = "desc",
+    order: OrderQuery = "desc",
 ) -> dict[str, Any]:
     body = await service.pcr(md, product, expiry_str(expiry), hours, history, window, limit, order)
     return body
@@ -123,7 +121,8 @@ async def get_oi_buildup(
     description=(
         "The look-back is cut into `points` equal buckets and the last ATM IV of each is kept. IV rank is "
         "(current − min)/(max − min)×100 and IV percentile the share of earlier points below the current value, "
-        "both over those points. Without `expiry`, each point uses the nearest expiry live at that time."
+        "both over those points. Without `expiry`, each point uses the nearest expiry live at that time. "
+        "`history` is newest first (`order=asc`: oldest first)."
     ),
     responses=_ERRORS,
 )
@@ -133,8 +132,11 @@ async def get_iv(
     expiry: ExpiryQuery = None,
     lookback_hours: Annotated[int, Query(ge=1, le=8760, description="Look-back, hours")] = 168,
     points: Annotated[int, Query(ge=2, le=500, description="Time buckets sampled")] = 60,
+    order: OrderQuery = "desc",
 ) -> dict[str, Any]:
-    return await service.iv_stats(md, product, expiry_str(expiry), lookback_hours, points)
+    body = await service.iv_stats(md, product, expiry_str(expiry), lookback_hours, points)
+    body["history"] = ordered(body["history"], order)
+    return body
 
 
 @mobile_router.get(

@@ -226,7 +226,7 @@ class IvResponse(BaseModel):
     min_iv: float | None
     max_iv: float | None
     observations: int
-    history: list[IvPoint] = Field(description="One point per time bucket, oldest first")
+    history: list[IvPoint] = Field(description="One point per time bucket, newest first (`order=asc`: oldest first)")
 
 
 class MobileChainResponse(BaseModel):

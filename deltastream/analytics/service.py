@@ -249,6 +249,7 @@ async def iv_stats(
 
     Without ``expiry`` each point uses the nearest expiry live at that time (a rolling front-month
     series). Sampling bounds the work: ``points`` small indexed queries, whatever the data volume.
+    ``history`` is newest first, like every list.
     """
     await md.require_known_expiry(product, expiry)
     now = utcnow()
@@ -281,7 +282,7 @@ async def iv_stats(
         "min_iv": min(values) if values else None,
         "max_iv": max(values) if values else None,
         "observations": len(values),
-        "history": history,
+        "history": history[::-1],
     }
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from deltastream.auth.dependencies import AdminUser
 from deltastream.core.http.openapi import error_responses
+from deltastream.core.http.params import OrderQuery, ordered
 from deltastream.core.http.ratelimit import GROUP_AUTH, rate_limit
 from deltastream.deadletters.dependencies import DeadLettersDep
 from deltastream.deadletters.schemas import DeadLettersResponse, ReplayResponse
@@ -22,7 +23,8 @@ _ADMIN_DOC = " Needs an admin: a user an operator promoted with `deltastream use
     "",
     response_model=DeadLettersResponse,
     summary="List dead letters",
-    description="Messages the pipeline rejected or gave up on after retries, newest first." + _ADMIN_DOC,
+    description="Messages the pipeline rejected or gave up on after retries, newest first (`order=asc`: oldest "
+    "first)." + _ADMIN_DOC,
     responses=error_responses(401, 403, 422, 429),
 )
 async def list_dead_letters(
@@ -31,11 +33,12 @@ async def list_dead_letters(
     source: Annotated[str | None, Query(max_length=64, description="Only this source")] = None,
     include_replayed: Annotated[bool, Query(description="Also list replayed ones")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    order: OrderQuery = "desc",
 ) -> dict[str, Any]:
     items = await dead_letters.list_dead_letters(
         source=source, include_replayed=include_replayed, limit=limit
     )
-    return {"count": len(items), "dead_letters": items}
+    return {"count": len(items), "dead_letters": ordered(items, order)}
 
 
 @router.post(

@@ -17,6 +17,7 @@ from taskiq import TaskiqDepends, TaskiqState
 from deltastream.core.bus import EventBus
 from deltastream.core.cache import Cache
 from deltastream.core.deadletters import DeadLetterSink
+from deltastream.core.summary import PipelineStats
 from deltastream.enrichment.batcher import ChainBatcher
 from deltastream.enrichment.repository import MarketWriter
 from deltastream.settings import Settings
@@ -44,6 +45,7 @@ class Pipeline:
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     batcher: ChainBatcher = field(default_factory=ChainBatcher)
     recent_chains: LRUCache[tuple[str, str], Any] = field(default_factory=lambda: LRUCache(maxsize=1024))
+    stats: PipelineStats = field(default_factory=PipelineStats)  # read by the summary line
 
     def lock(self, name: str) -> asyncio.Lock:
         lock = self.locks.get(name)

@@ -112,7 +112,9 @@ async def process_tick(pipeline: Pipeline, tick: Mapping[str, Any]) -> bool:
     }
     if not await pipeline.repo.upsert_tick(record):
         return False
-    PIPELINE_LAG_SECONDS.observe(_lag_s(ts))
+    lag = _lag_s(ts)
+    PIPELINE_LAG_SECONDS.observe(lag)
+    pipeline.stats.stored_tick(lag)
     TICKS_TOTAL.labels(product=product).inc()
     key = keys.latest_underlying(product)
     if await _newer_is_cached(pipeline, key, ts):
@@ -190,7 +192,9 @@ async def enrich_and_store_chain(pipeline: Pipeline, chain: Mapping[str, Any]) -
     if not await pipeline.repo.upsert_chain(enriched, data=data):
         return False
     ENRICHMENT_SECONDS.observe(time.perf_counter() - started)
-    PIPELINE_LAG_SECONDS.observe(_lag_s(ts))
+    lag = _lag_s(ts)
+    PIPELINE_LAG_SECONDS.observe(lag)
+    pipeline.stats.stored_chain(lag)
     CHAINS_ENRICHED_TOTAL.labels(product=product).inc()
     if await _newer_is_cached(pipeline, pcr_key, ts):
         return True

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Query, Request, Response
 
 from deltastream.auth.dependencies import DataReadAccess
 from deltastream.core.http.openapi import error_responses
-from deltastream.core.http.params import CandleWindow, ExpiryQuery, TimeRangeDep, expiry_str
+from deltastream.core.http.params import (
+    CandleWindow,
+    ExpiryQuery,
+    OrderQuery,
+    TimeRangeDep,
+    expiry_str,
+    ordered,
+)
 from deltastream.core.http.responses import JsonResponse
 from deltastream.feed import get_product
 from deltastream.feed.dependencies import ProductDep, ProductPath
@@ -62,7 +69,8 @@ async def get_products(market_data: MarketDataDep) -> dict[str, Any]:
     "/underlying/{product}",
     response_model=TicksResponse,
     summary="Underlying price ticks, newest first",
-    description="Ticks with `start <= timestamp <= end`, at most `limit` (default 100, max 1000).",
+    description="Ticks with `start <= timestamp <= end`, at most `limit` (default 100, max 1000), newest first "
+    "(`order=asc`: oldest first).",
     responses=_ERRORS,
 )
 async def get_underlying(
@@ -70,15 +78,19 @@ async def get_underlying(
     market_data: MarketDataDep,
     window: TimeRangeDep,
     limit: Annotated[int, Query(ge=1, le=1000, description="Maximum ticks returned")] = 100,
+    order: OrderQuery = "desc",
 ) -> Response:
-    return JsonResponse(await market_data.list_ticks(product, window, limit))
+    body = await market_data.list_ticks(product, window, limit)
+    body["ticks"] = ordered(body["ticks"], order)
+    return JsonResponse(body)
 
 
 @router.get(
     "/chain/{product}",
     response_model=ChainsResponse,
     summary="Stored enriched option chains, newest first",
-    description="Whole chains (calls and puts with Greeks and IV), optionally for one expiry; `limit` default 10, max 1000.",
+    description="Whole chains (calls and puts with Greeks and IV), optionally for one expiry; `limit` default 10, "
+    "max 1000; newest first (`order=asc`: oldest first).",
     responses=_ERRORS,
 )
 async def get_chains(
@@ -87,14 +99,18 @@ async def get_chains(
     window: TimeRangeDep,
     expiry: ExpiryQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Maximum chains returned")] = 10,
+    order: OrderQuery = "desc",
 ) -> Response:
-    return JsonResponse(await market_data.list_chains(product, expiry_str(expiry), window, limit))
+    body = await market_data.list_chains(product, expiry_str(expiry), window, limit)
+    body["chains"] = ordered(body["chains"], order)
+    return JsonResponse(body)
 
 
 @router.get(
     "/expiries/{product}",
     response_model=ExpiriesResponse,
     summary="Expiries with stored chains",
+    description="Expiry dates (not a time series): in calendar order, nearest first.",
     responses=_ERRORS,
 )
 async def get_expiries(product: ProductDep, market_data: MarketDataDep) -> Response:
@@ -105,7 +121,8 @@ async def get_expiries(product: ProductDep, market_data: MarketDataDep) -> Respo
     "/ohlc/{product}",
     response_model=OhlcResponse,
     summary="OHLC candles of the underlying, newest first",
-    description="Closed candles aligned to window boundaries (`window` = 1, 5 or 15 minutes), plus the live one.",
+    description="Closed candles aligned to window boundaries (`window` = 1, 5 or 15 minutes), newest first "
+    "(`order=asc`: oldest first), plus the live one in `current`.",
     responses=_ERRORS,
 )
 async def get_ohlc(
@@ -116,5 +133,8 @@ async def get_ohlc(
         CandleWindow, Query(description="Candle width in minutes: 1, 5 or 15")
     ] = CandleWindow.ONE,
     limit: Annotated[int, Query(ge=1, le=1000, description="Maximum candles returned")] = 100,
+    order: OrderQuery = "desc",
 ) -> Response:
-    return JsonResponse(await market_data.list_candles(product, int(window), window_range, limit))
+    body = await market_data.list_candles(product, int(window), window_range, limit)
+    body["candles"] = ordered(body["candles"], order)
+    return JsonResponse(body)

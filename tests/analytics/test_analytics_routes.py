@@ -192,7 +192,7 @@ async def test_iv_rank_and_percentile_over_the_lookback(api: Api) -> None:
     body = (
         await api.client.get("/api/analytics/iv/NIFTY", params={"lookback_hours": 12, "points": 24})
     ).json()
-    assert [p["atm_iv"] for p in body["history"]] == ivs
+    assert [p["atm_iv"] for p in body["history"]] == ivs[::-1]  # newest first, like every list
     assert body["current_iv"] == 0.16
     assert body["min_iv"] == 0.10 and body["max_iv"] == 0.20
     assert body["iv_rank"] == round((0.16 - 0.10) / (0.20 - 0.10) * 100, 2)

@@ -46,6 +46,17 @@ def test_redis_unreachable_is_one_line_with_the_password_masked(tmp_path: Path) 
     assert "hunter2" not in proc.stderr + proc.stdout
 
 
+def test_redis_that_does_not_answer_times_out_within_5_s_in_one_line(tmp_path: Path) -> None:
+    # 10.255.255.1 does not answer: without a connect timeout this would hang for minutes
+    started = time.monotonic()
+    proc = run_cli(tmp_path, "run", DELTASTREAM_REDIS_URL="redis://bob:hunter2@10.255.255.1:6379/0")
+    elapsed = time.monotonic() - started
+    assert_one_line_error(proc, "Redis", "10.255.255.1:6379", "***", "within 5 s")
+    assert "hunter2" not in proc.stderr + proc.stdout
+    assert elapsed < 25, elapsed  # 5 s of connect timeout plus interpreter start-up, generously
+    assert not (tmp_path / "data").exists()  # nothing started
+
+
 def test_mongo_unreachable_is_one_line_within_5_s_with_the_password_masked(tmp_path: Path) -> None:
     # 10.255.255.1 does not answer: the connect has to time out, not be refused
     started = time.monotonic()
@@ -121,6 +132,48 @@ def test_make_run_takes_host_and_port_from_the_settings() -> None:
     assert "--port" not in dry.stdout, dry.stdout
 
 
+def test_make_run_serves_on_deltastream_port_and_the_banner_survives_log_level_warning(tmp_path: Path) -> None:
+    """`DELTASTREAM_PORT=N make run` (the real Makefile recipe) serves on N, and the banner with
+    the URL is printed even at `DELTASTREAM_LOG_LEVEL=WARNING`, which silences the INFO lines."""
+    import os
+    import signal
+
+    import httpx
+
+    from tests.fixtures.servers import free_port, wait_for_port
+
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DELTASTREAM_") and k != "MAKEFLAGS"}
+    env = {
+        **clean,
+        "DELTASTREAM_PORT": str(port),
+        "DELTASTREAM_SQLITE_PATH": str(tmp_path / "run.db"),
+        "DELTASTREAM_LOG_LEVEL": "WARNING",
+        "DELTASTREAM_SUMMARY_INTERVAL": "1",
+    }
+    # -o: the venv is already installed by `make test`; take its stamp as up to date
+    proc = subprocess.Popen(
+        ["make", "-s", "-o", ".venv/.installed", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port("127.0.0.1", port, timeout=60)
+        health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=10)
+        time.sleep(3)  # three summary intervals
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert health.status_code == 200 and health.json()["status"] == "healthy"
+    assert f"http://127.0.0.1:{port}/docs" in err
+    assert '"summary"' not in out and "migrations_applied" not in out  # INFO is silenced
+    assert (tmp_path / "run.db").exists()
+
+
 def test_the_licence_is_an_spdx_string() -> None:
     import tomllib
 
@@ -131,7 +184,15 @@ def test_the_licence_is_an_spdx_string() -> None:
 
 def test_run_prints_a_banner_with_the_url_then_stays_quiet(tmp_path: Path) -> None:
     """`DELTASTREAM_PORT=N` is honoured, the banner names the URL, and the per-task lines that
-    flooded the terminal (taskiq's "Executing task ...") stay at DEBUG."""
+    flooded the terminal (taskiq's "Executing task ...") stay at DEBUG.
+
+    The line budget ("at most 10 lines in the first minute after the banner"): the real CLI runs
+    with a 2 s summary interval instead of 30 s, so a short run covers several intervals. It
+    proves that after the banner the process prints a fixed handful of start-up lines and then
+    nothing but the summary, at most one per interval; at the default 30 s that is the start-up
+    lines plus 2 summaries in the first minute, which must fit in 10.
+    """
+    import json
     import os
     import signal
     import sys
@@ -140,9 +201,17 @@ def test_run_prints_a_banner_with_the_url_then_stays_quiet(tmp_path: Path) -> No
 
     from tests.fixtures.servers import free_port, wait_for_port
 
+    interval_s = 2.0
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DELTASTREAM_")}
-    env = {**clean, "PYTHONPATH": str(ROOT), "DELTASTREAM_PORT": str(port), "DELTASTREAM_FEED_INTERVAL": "0.2"}
+    env = {
+        **clean,
+        "PYTHONPATH": str(ROOT),
+        "DELTASTREAM_PORT": str(port),
+        "DELTASTREAM_FEED_INTERVAL": "0.2",  # 8 products x 5 ticks/s: hundreds of tasks
+        "DELTASTREAM_SUMMARY_INTERVAL": str(interval_s),
+    }
+    started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "deltastream", "run"],
         cwd=tmp_path,
@@ -154,15 +223,25 @@ def test_run_prints_a_banner_with_the_url_then_stays_quiet(tmp_path: Path) -> No
     try:
         wait_for_port("127.0.0.1", port, timeout=60)
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).status_code == 200
-        time.sleep(8)  # five products x 5 ticks/s: hundreds of tasks, each once "Executing task"
+        time.sleep(5 * interval_s)
     finally:
+        ran_s = time.monotonic() - started
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/docs" in err
     assert "Executing task" not in out + err
-    assert "http_request" not in out
-    log_lines = [ln for ln in out.splitlines() if ln.strip()]
-    assert len(log_lines) <= 10, log_lines
+    assert "Traceback" not in err, err
+    records = [json.loads(ln) for ln in out.splitlines() if ln.strip()]  # a pipe gets JSON lines
+    assert "http_request" not in {r["event"] for r in records}
+    summaries = [r for r in records if r["event"] == "summary"]
+    others = [r["event"] for r in records if r["event"] not in ("summary", "feed_stopped")]
+    assert len(summaries) >= 2, records  # the summary is printed, with every figure
+    assert set(summaries[-1]) >= {"ticks_per_s", "chains_per_s", "lag_p95_ms", "socket_clients", "dead_letters"}
+    assert summaries[-1]["level"] == "info"
+    assert len(summaries) <= ran_s / interval_s + 1, (len(summaries), ran_s)  # at most one per interval
+    # the start-up lines and, at the default 30 s interval, two summaries in the first minute
+    assert len(others) + 60 / 30 <= 10, others
+    assert set(others) <= {"migrations_applied", "feed_started"}, others
 
 
 def test_record_shows_a_progress_bar_and_a_summary(tmp_path: Path) -> None:

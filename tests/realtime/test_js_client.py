@@ -102,3 +102,45 @@ async def test_official_js_client_connects_with_a_token_when_reads_are_private(
     assert refused["data"] == {"code": "unauthorized"}
     assert allowed["returncode"] == 0, allowed
     assert allowed["seen"]["connected"]["rooms"] == ["general", f"user:{user_id}"]
+
+
+def _documented_example(doc: str) -> str:
+    text = (Path(__file__).resolve().parents[2] / doc).read_text()
+    return text.split("```js", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/socket.md"])
+async def test_the_documented_node_client_prints_only_the_product_it_subscribes_to(
+    settings: Settings, js_client_modules: Path, tmp_path: Path, doc: str
+) -> None:
+    """The Node example of the docs, run as written (only the URL changed) against a feed of two
+    products: every line it prints is about the product it subscribed to, and names it."""
+    node = shutil.which("node")
+    assert node is not None
+    example = _documented_example(doc)
+    assert 'const P = "NIFTY"' in example and "http://127.0.0.1:8000" in example
+    lines: list[str] = []
+    async with serve(create_app(_live(settings), ALL_ROLES)) as srv:
+        script = tmp_path / "client.cjs"
+        script.write_text(example.replace("http://127.0.0.1:8000", srv.url))
+        env = {k: v for k, v in os.environ.items() if k != "DS_TOKEN"}
+        proc = await asyncio.create_subprocess_exec(
+            node, str(script), env={**env, "NODE_PATH": str(js_client_modules)},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        assert proc.stdout is not None
+        try:
+            async with asyncio.timeout(NODE_RUN_S):
+                while not (any(" PCR " in ln for ln in lines) and len(lines) >= 8):
+                    raw = await proc.stdout.readline()
+                    if not raw:
+                        break
+                    line = raw.decode().strip()
+                    if line and not line.startswith("connected as"):
+                        lines.append(line)
+        finally:
+            proc.kill()
+            _, err = await proc.communicate()
+    assert len(lines) >= 8, (lines, err.decode()[-1000:])
+    assert {ln.split()[0] for ln in lines} == {"NIFTY"}, lines  # BANKNIFTY streams too, unprinted
+    assert any(" PCR " in ln for ln in lines)

@@ -1,11 +1,12 @@
-"""Query parameters shared by the read routers: a time range, an expiry date, a candle width."""
+"""Query parameters shared by the read routers: a time range, an expiry date, a candle width, the
+order of a list."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import IntEnum
-from typing import Annotated
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import Depends, Query
 
@@ -68,3 +69,20 @@ ExpiryQuery = Annotated[date | None, Query(description="Expiry date `YYYY-MM-DD`
 def expiry_str(value: date | None) -> str | None:
     """An :data:`ExpiryQuery` value as the ``YYYY-MM-DD`` string storage keys use."""
     return value.isoformat() if value else None
+
+
+Order = Literal["desc", "asc"]
+OrderQuery = Annotated[
+    Order,
+    Query(
+        description="List order by time: `desc` newest first (the default), `asc` oldest first "
+        "(the same items: the newest `limit` of the range)"
+    ),
+]
+
+_T = TypeVar("_T")
+
+
+def ordered(items: list[_T], order: Order) -> list[_T]:
+    """``items`` (newest first, as every reader returns them) in the requested ``order``."""
+    return items[::-1] if order == "asc" else items
