@@ -114,7 +114,11 @@ class Settings(BaseSettings):
     )
     feed_index_vol: float = Field(default=0.15, gt=0, le=3, description="annualised vol of simulated indices")
     feed_stock_vol: float = Field(default=0.35, gt=0, le=3, description="annualised vol of simulated stocks")
-    feed_expiries: int = Field(default=4, ge=1, le=8, description="weekly expiries per product")
+    feed_expiries: int = Field(default=4, ge=1, le=8, description="expiries listed per product")
+    feed_expiry_rules: CsvList = Field(
+        default_factory=list,
+        description="per-product expiry overrides, e.g. BANKNIFTY=weekly:TUE,SPY=weekly:FRI (cycle weekly|monthly)",
+    )
     feed_strikes: int = Field(default=21, ge=3, le=201, description="strikes per chain, centred on spot")
     feed_chain_every: int = Field(default=5, ge=1, description="publish chains every Nth tick of a product")
 
@@ -203,6 +207,12 @@ class Settings(BaseSettings):
                 "DELTASTREAM_* names of the README's Configuration table (e.g. DELTASTREAM_FEED_INTERVAL)."
             )
         return data
+
+    @field_validator("feed_expiry_rules", mode="before")
+    @classmethod
+    def _split_rules(cls, value: Any) -> Any:
+        value = _csv(value)
+        return [item.upper() for item in value] if isinstance(value, list) else value
 
     @field_validator("feed_products", mode="before")
     @classmethod

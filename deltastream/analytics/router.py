@@ -119,7 +119,9 @@ async def get_oi_buildup(
     response_model=IvResponse,
     summary="ATM IV history, IV rank and IV percentile",
     description=(
-        "The look-back is cut into `points` equal buckets and the last ATM IV of each is kept. IV rank is "
+        "The span from the oldest stored chain in the look-back (or the look-back's start) to now is cut into "
+        "`points` equal buckets and the last ATM IV of each is kept (`span_start`, `span_hours`, `observations` "
+        "say what was sampled), so a fresh install gets a rank within minutes. IV rank is "
         "(current − min)/(max − min)×100 and IV percentile the share of earlier points below the current value, "
         "both over those points. Without `expiry`, each point uses the nearest expiry live at that time. "
         "`history` is newest first (`order=asc`: oldest first)."

@@ -47,7 +47,8 @@ class PcrResponse(BaseModel):
         description="Seed shape: up to 100 points in the last `hours`, newest first"
     )
     history: list[PcrPoint] | None = Field(
-        default=None, description="With `history=true`: the time series, newest first (`order=asc`: oldest first), up to `limit` points"
+        default=None,
+        description="With `history=true`: the time series, newest first (`order=asc`: oldest first), up to `limit` points",
     )
 
 
@@ -220,8 +221,14 @@ class IvResponse(BaseModel):
         description="The expiry asked for, or null: the nearest live expiry at each point"
     )
     lookback_hours: int
+    span_start: datetime | None = Field(
+        default=None,
+        description="Start of the span sampled: the oldest stored chain in the look-back, or its start",
+    )
+    span_hours: float | None = Field(default=None, description="Hours actually sampled (≤ lookback_hours)")
+    points: int | None = Field(default=None, description="Buckets the span was cut into")
     current_iv: float | None = Field(description="Newest ATM IV (decimal)")
-    iv_rank: float | None = Field(description="(current − min) / (max − min) × 100 over the look-back")
+    iv_rank: float | None = Field(description="(current − min) / (max − min) × 100 over the sampled span")
     iv_percentile: float | None = Field(description="% of the earlier observations below the current IV")
     min_iv: float | None
     max_iv: float | None

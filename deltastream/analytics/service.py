@@ -9,7 +9,7 @@ agrees on which chain is current. Analytics owns no table.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from deltastream.analytics import stats
@@ -240,12 +240,39 @@ def _pick_nearest(rows: list[Record], product: str) -> Record | None:
     return next(r for r in live if str(r["expiry"]) == nearest)
 
 
+# Bisection steps to find the oldest stored chain in a look-back: the span is then known to
+# lookback / 2**20 (about 0.6 s for a week), in 20 indexed one-row queries.
+_OLDEST_STEPS = 20
+
+
+async def _oldest_in(
+    md: MarketData, product: str, expiry: str | None, start: datetime, end: datetime
+) -> datetime | None:
+    """The (approximate, never later than the real) time of the oldest stored chain in
+    ``[start, end]``, or None when there is none; by bisection on "is there any chain before t"."""
+    if not await md.chain_summaries(product, expiry, start, end, limit=1):
+        return None
+    lo, hi = start, end
+    for _ in range(_OLDEST_STEPS):
+        mid = lo + (hi - lo) / 2
+        if await md.chain_summaries(product, expiry, start, mid, limit=1):
+            hi = mid
+        else:
+            lo = mid
+    return lo
+
+
 async def iv_stats(
     md: MarketData, product: str, expiry: str | None, lookback_hours: int, points: int
 ) -> dict[str, Any]:
-    """ATM IV history sampled into ``points`` equal buckets over the look-back (the last stored
-    value of each bucket), with IV rank and IV percentile (``quant.iv_rank``/``iv_percentile``)
-    of the newest value over that sample. An unknown ``expiry`` is a 404.
+    """ATM IV history sampled into ``points`` equal buckets (the last stored value of each
+    bucket), with IV rank and IV percentile (``quant.iv_rank``/``iv_percentile``) of the newest
+    value over that sample. An unknown ``expiry`` is a 404.
+
+    Sampling adapts to the history available: the buckets span from the oldest stored chain in
+    the look-back (or the look-back's start, whichever is later) to now, so 15 minutes of feed
+    already gives up to ``points`` observations instead of one. ``span_start``/``span_hours``
+    say what the rank was measured over, ``observations`` how many values.
 
     Without ``expiry`` each point uses the nearest expiry live at that time (a rolling front-month
     series). Sampling bounds the work: ``points`` small indexed queries, whatever the data volume.
@@ -254,6 +281,7 @@ async def iv_stats(
     await md.require_known_expiry(product, expiry)
     now = utcnow()
     start = now - timedelta(hours=lookback_hours)
+    start = await _oldest_in(md, product, expiry, start, now) or start
     width = (now - start) / points
     history: list[dict[str, Any]] = []
     for i in range(points):
@@ -276,6 +304,9 @@ async def iv_stats(
         "product": product,
         "expiry": expiry,
         "lookback_hours": lookback_hours,
+        "span_start": start,
+        "span_hours": round((now - start).total_seconds() / 3600.0, 4),
+        "points": points,
         "current_iv": current,
         "iv_rank": stats.iv_rank(values),
         "iv_percentile": stats.iv_percentile(values),

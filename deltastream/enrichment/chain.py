@@ -55,6 +55,7 @@ _QUOTE_OUTPUTS = (
     "oi_change",
     "price_change",
     "buildup",
+    "iv_source",
 )
 # Per-quote output fields and their rounding (decimals).
 _ROUNDING = {"mid": 4, "iv": 6, "delta": 6, "gamma": 8, "vega": 4, "theta": 4, "rho": 4, "price_change": 4}
@@ -138,12 +139,15 @@ def _enrich_group(
     price = np.where(mid > 0, mid, np.nan)
     k = strikes[:, None, :]
     if is_index:
-        iv = quant.black76_implied_vol(price, _column(forward), k, _column(tte), _column(rate), _SIDES)
+        solved = quant.black76_implied_vol(price, _column(forward), k, _column(tte), _column(rate), _SIDES)
+    else:
+        solved = quant.implied_vol(price, _column(spot), k, _column(tte), _column(rate), _SIDES, _column(div))
+    iv, iv_source = quant.fill_iv_from_counterpart(solved, np.isfinite(price))
+    if is_index:
         greeks = dict(quant.black76_greeks(_column(forward), k, _column(tte), _column(rate), iv, _SIDES))
         greeks["delta"] = greeks["delta"] * _column(forward / spot)
         greeks["gamma"] = greeks["gamma"] * _column((forward / spot) ** 2)
     else:
-        iv = quant.implied_vol(price, _column(spot), k, _column(tte), _column(rate), _SIDES, _column(div))
         greeks = dict(
             quant.bs_greeks(_column(spot), k, _column(tte), _column(rate), iv, _SIDES, _column(div))
         )
@@ -156,6 +160,7 @@ def _enrich_group(
     }
     fields["oi_change"] = [None if v != v else int(v) for v in oi_change.ravel().tolist()]
     fields["buildup"] = quant.buildup(price_change, oi_change).ravel().tolist()
+    fields["iv_source"] = iv_source.ravel().tolist()
     totals_oi, totals_volume = oi.sum(axis=2), volume.sum(axis=2)
     pcr_oi = quant.pcr(totals_oi[:, 1], totals_oi[:, 0])
     pcr_volume = quant.pcr(totals_volume[:, 1], totals_volume[:, 0])
@@ -174,8 +179,13 @@ def _enrich_group(
             max_pain_strike, pain = quant.max_pain(strikes[c], oi[c, 0], oi[c, 1])
         call_otm, put_otm = quant.otm_buildup(strikes[c], s, oi[c, 0], oi[c, 1])
         atm_ivs = iv[c, :, atm][np.isfinite(iv[c, :, atm])]
-        skew = quant.skew_25d(greeks["delta"][c, 0], iv[c, 0], greeks["delta"][c, 1], iv[c, 1])
+        skew_inputs = (greeks["delta"][c, 0], iv[c, 0], greeks["delta"][c, 1], iv[c, 1])
+        skew = quant.skew_25d(*skew_inputs)
         gex = quant.gamma_exposure(greeks["gamma"][c], oi[c], _SIDES, s, spec.lot_size)
+        call_wall, put_wall = quant.gamma_walls(
+            strikes[c], greeks["gamma"][c], oi[c], _SIDES, s, spec.lot_size
+        )
+        atm_iv = float(atm_ivs.mean()) if atm_ivs.size else float("nan")
         span = slice(c * 2 * n, (c + 1) * 2 * n)
         # A dict display with literal keys: the cheapest way to build 2N output quotes.
         quotes: list[Any] = [
@@ -191,8 +201,22 @@ def _enrich_group(
                 "oi_change": oi_change_,
                 "price_change": price_change_,
                 "buildup": buildup_,
+                "iv_source": iv_source_,
             }
-            for quote, mid_, iv_, delta_, gamma_, vega_, theta_, rho_, oi_change_, price_change_, buildup_ in zip(
+            for (
+                quote,
+                mid_,
+                iv_,
+                delta_,
+                gamma_,
+                vega_,
+                theta_,
+                rho_,
+                oi_change_,
+                price_change_,
+                buildup_,
+                iv_source_,
+            ) in zip(
                 (*chain["calls"], *chain["puts"]),
                 *(fields[name][span] for name in _QUOTE_OUTPUTS),
                 strict=True,
@@ -226,10 +250,20 @@ def _enrich_group(
                 "total_put_volume": int(totals_volume[c, 1]),
                 "call_buildup_otm": int(call_otm),
                 "put_buildup_otm": int(put_otm),
-                "atm_iv": _scalar(atm_ivs.mean(), 6) if atm_ivs.size else None,
+                "atm_iv": _scalar(atm_iv, 6),
                 "iv_skew_25d": _scalar(skew, 6),
+                "iv_skew_25d_reason": None if np.isfinite(skew) else quant.skew_25d_reason(*skew_inputs),
                 "expected_move": round(float(quant.expected_move(straddle)), 2),
+                "expected_move_straddle": round(float(quant.expected_move(straddle)), 2),
+                "expected_move_iv": _scalar(quant.expected_move_iv(s, atm_iv, float(tte[c])), 2),
                 "gex": _scalar(gex, 2),
+                "gex_per_1pct": _scalar(gex, 2),
+                "gex_unit": f"{spec.currency} per 1% move",
+                "gamma_call_wall": call_wall,
+                "gamma_put_wall": put_wall,
+                "gamma_flip": _scalar(
+                    quant.gamma_flip(strikes[c], greeks["gamma"][c], oi[c], _SIDES) or float("nan"), 2
+                ),
                 "previous_timestamp": previous.get("timestamp") if previous else None,
                 "processed_at": processed_at,
             }

@@ -94,6 +94,7 @@ class EnrichedQuote(TypedDict):
     oi_change: int | None
     price_change: float | None
     buildup: str | None
+    iv_source: str
     timestamp: NotRequired[Stamp | None]
 
 
@@ -129,8 +130,16 @@ class EnrichedChain(TypedDict):
     put_buildup_otm: int
     atm_iv: float | None
     iv_skew_25d: float | None
+    iv_skew_25d_reason: str | None
     expected_move: float
+    expected_move_straddle: float
+    expected_move_iv: float | None
     gex: float | None
+    gex_per_1pct: float | None
+    gex_unit: str
+    gamma_call_wall: float | None
+    gamma_put_wall: float | None
+    gamma_flip: float | None
     previous_timestamp: Stamp | None
     processed_at: Stamp
     schema: NotRequired[int]

@@ -8,7 +8,8 @@ published payload:
 expiries: [{expiry, days_to_expiry, tte_years, forward, strikes, ivs, call_ivs, put_ivs, atm_iv,
 avg_iv, num_quotes}],
 strike_grid: {strikes, expiries, ivs},        # IV rows per expiry over the union of strikes
-moneyness_grid: {log_moneyness, moneyness, expiries, ivs},   # IV rows over fixed ln(K/F) points
+moneyness_grid: {log_moneyness, moneyness, expiries, ivs},   # IV rows over ln(K/F) points
+                                                             # spanning the quoted range
 term_structure: [{expiry, days_to_expiry, atm_iv}]}``
 
 ``ivs`` (per expiry) is the smile: the OTM side's IV at each strike; ``atm_iv`` is the smile

@@ -43,6 +43,11 @@ class OptionQuote(_Open):
     iv: float | None = Field(
         default=None, description="Implied vol (decimal); null when no vol fits the price"
     )
+    iv_source: str | None = Field(
+        default=None,
+        description="Where the IV comes from: 'mid' (own mid), 'otm_parity' (the other side at the same "
+        "strike, put-call parity), 'none' (no vol)",
+    )
     delta: float | None = None
     gamma: float | None = None
     vega: float | None = None
@@ -102,9 +107,27 @@ class EnrichedChain(_Open):
     call_buildup_otm: float | None = None
     put_buildup_otm: float | None = None
     atm_iv: float | None = None
-    iv_skew_25d: float | None = None
-    expected_move: float | None = Field(default=None, description="ATM straddle × 0.85")
-    gex: float | None = Field(default=None, description="Net gamma exposure")
+    iv_skew_25d: float | None = Field(
+        default=None, description="IV(25Δ put) − IV(25Δ call), interpolated in delta"
+    )
+    iv_skew_25d_reason: str | None = Field(
+        default=None, description="Why iv_skew_25d is null: 'no_25d_call' or 'no_25d_put'"
+    )
+    expected_move: float | None = Field(
+        default=None, description="ATM straddle × 0.85 (= expected_move_straddle)"
+    )
+    expected_move_straddle: float | None = Field(default=None, description="ATM straddle × 0.85")
+    expected_move_iv: float | None = Field(default=None, description="S·σ_ATM·√T, one sigma to expiry")
+    gex: float | None = Field(default=None, description="Net gamma exposure (= gex_per_1pct)")
+    gex_per_1pct: float | None = Field(
+        default=None, description="Σ ±Γ·OI·lot·S²·0.01: product currency per 1% spot move, puts negative"
+    )
+    gex_unit: str | None = None
+    gamma_call_wall: float | None = Field(default=None, description="Strike with the largest call GEX")
+    gamma_put_wall: float | None = Field(default=None, description="Strike with the largest put |GEX|")
+    gamma_flip: float | None = Field(
+        default=None, description="Strike level where cumulative net GEX turns sign"
+    )
     days_to_expiry: float | None = None
     processed_at: datetime | None = None
 

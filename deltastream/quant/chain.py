@@ -20,6 +20,7 @@ from deltastream.quant.max_pain import max_pain
 __all__ = [
     "BUILDUP_LABELS",
     "EXPECTED_MOVE_FACTOR",
+    "IV_SOURCES",
     "ChainMetrics",
     "atm_index",
     "atm_straddle",
@@ -27,12 +28,21 @@ __all__ = [
     "buildup",
     "chain_metrics",
     "expected_move",
+    "expected_move_iv",
+    "fill_iv_from_counterpart",
     "gamma_exposure",
+    "gamma_flip",
+    "gamma_walls",
     "oi_change",
     "otm_buildup",
     "pcr",
     "skew_25d",
+    "skew_25d_reason",
 ]
+
+IV_SOURCES = ("mid", "otm_parity", "none")
+"""``iv_source`` labels: solved from the quote's own mid, taken from the other side at the same
+strike (put-call parity), or no vol at all."""
 
 EXPECTED_MOVE_FACTOR = 0.85
 """Expected move = 0.85 × ATM straddle (spec convention; see :func:`expected_move`)."""
@@ -145,6 +155,110 @@ def skew_25d(call_delta: ArrayLike, call_iv: ArrayLike, put_delta: ArrayLike, pu
     put25 = _iv_at_delta(as_float(put_delta), as_float(put_iv), -0.25)
     call25 = _iv_at_delta(as_float(call_delta), as_float(call_iv), 0.25)
     return put25 - call25
+
+
+def fill_iv_from_counterpart(iv: ArrayLike, priced: ArrayLike) -> tuple[FloatArray, npt.NDArray[np.str_]]:
+    """Complete implied vols from the other side of the same strike; ``(iv, iv_source)``.
+
+    ``iv`` and ``priced`` have the side on axis −2 (0 calls, 1 puts) and strikes on axis −1.
+    A quote whose own mid pins a vol (finite, > 0) keeps it (``mid``). A priced quote whose mid
+    does not (deep in the money, the spread puts the mid at or below discounted intrinsic, so
+    the solver returns NaN or the σ → 0 limit) takes the vol of the counterpart at the same
+    strike and expiry when that one is pinned (``otm_parity``): put-call parity
+    ``C − P = e^(−rT)(F − K)`` makes both vols equal, and the out-of-the-money side carries the
+    time value and so pins it. Otherwise NaN (``none``).
+    """
+    vol = as_float(iv)
+    has_price = np.asarray(priced, dtype=bool)
+    own = np.isfinite(vol) & (vol > 0.0)
+    other_vol = np.flip(vol, axis=-2)
+    other = np.flip(own, axis=-2)
+    use_other = ~own & has_price & other
+    filled = np.where(own, vol, np.where(use_other, other_vol, np.nan))
+    source = np.select([own, use_other], ["mid", "otm_parity"], default="none")
+    return filled, source
+
+
+def skew_25d_reason(
+    call_delta: ArrayLike, call_iv: ArrayLike, put_delta: ArrayLike, put_iv: ArrayLike
+) -> str | None:
+    """Why :func:`skew_25d` is NaN (None when it is defined).
+
+    ``no_25d_call`` / ``no_25d_put``: that side's finite deltas do not bracket ±0.25 (the strikes
+    listed are too close to the money, or too few vols), so no interpolation is possible and no
+    extrapolation is done.
+    """
+
+    def brackets(delta: ArrayLike, iv: ArrayLike, target: float) -> bool:
+        d, v = as_float(delta), as_float(iv)
+        d = d[np.isfinite(d) & np.isfinite(v)]
+        return bool(d.size) and bool(d.min() <= target <= d.max())
+
+    if not brackets(call_delta, call_iv, 0.25):
+        return "no_25d_call"
+    if not brackets(put_delta, put_iv, -0.25):
+        return "no_25d_put"
+    return None
+
+
+def expected_move_iv(spot: float, atm_iv: float, tte_years: float) -> float:
+    """One-sigma expected move to expiry from the ATM vol: ``S·σ_ATM·√T`` (price units).
+
+    NaN when the ATM vol is unknown or ``T`` is not positive.
+    """
+    if not (np.isfinite(atm_iv) and atm_iv > 0.0 and tte_years > 0.0):
+        return float("nan")
+    return float(spot * atm_iv * np.sqrt(tte_years))
+
+
+def _strike_gex(
+    gamma: ArrayLike, open_interest: ArrayLike, is_call: ArrayLike, spot: float, contract_multiplier: float
+) -> FloatArray:
+    """Per-strike signed GEX ``(2, N)``: sign·Γ·OI·multiplier·S²·0.01, NaN gamma counts 0."""
+    terms = call_sign(is_call) * np.nan_to_num(as_float(gamma)) * as_float(open_interest)
+    return terms * contract_multiplier * spot * spot * 0.01
+
+
+def gamma_walls(
+    strikes: ArrayLike,
+    gamma: ArrayLike,
+    open_interest: ArrayLike,
+    is_call: ArrayLike,
+    spot: float,
+    multiplier: float,
+) -> tuple[float | None, float | None]:
+    """(call wall, put wall): the strikes with the largest call GEX and the largest |put GEX|.
+
+    ``gamma`` and ``open_interest`` are ``(2, N)`` (calls, puts); None when a side has no
+    gamma exposure at all.
+    """
+    k = as_float(strikes)
+    per = _strike_gex(gamma, open_interest, is_call, spot, multiplier)
+    call, put = per[0], -per[1]
+    call_wall = float(k[int(np.argmax(call))]) if np.any(call > 0) else None
+    put_wall = float(k[int(np.argmax(put))]) if np.any(put > 0) else None
+    return call_wall, put_wall
+
+
+def gamma_flip(
+    strikes: ArrayLike, gamma: ArrayLike, open_interest: ArrayLike, is_call: ArrayLike
+) -> float | None:
+    """Zero-gamma (flip) level: the strike-space point where cumulative net GEX changes sign.
+
+    Net GEX per strike (calls +, puts −; the S² factor is common and dropped) is summed from
+    the lowest strike up; the flip is the linear interpolation between the two strikes where
+    that running sum first crosses zero (a strike-space approximation of the spot at which
+    dealers' net gamma changes sign, without re-pricing the chain at other spots). None when it
+    never changes sign within the listed strikes.
+    """
+    k = as_float(strikes)
+    per = _strike_gex(gamma, open_interest, is_call, 1.0, 1.0).sum(axis=0)
+    cum = np.cumsum(per)
+    for i in range(1, k.size):
+        a, b = float(cum[i - 1]), float(cum[i])
+        if (a < 0.0 <= b) or (a > 0.0 >= b):
+            return float(k[i - 1] + (k[i] - k[i - 1]) * (-a) / (b - a))
+    return None
 
 
 def expected_move(atm_straddle_price: ArrayLike) -> FloatArray:

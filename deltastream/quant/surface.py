@@ -16,10 +16,23 @@ import numpy as np
 
 from deltastream.quant._arrays import ArrayLike, FloatArray, as_float
 
-__all__ = ["DEFAULT_LOG_MONEYNESS", "ExpirySlice", "Smile", "VolSurface", "build_surface", "otm_ivs", "smile"]
+__all__ = [
+    "DEFAULT_LOG_MONEYNESS",
+    "GRID_POINTS",
+    "ExpirySlice",
+    "Smile",
+    "VolSurface",
+    "adaptive_log_moneyness",
+    "build_surface",
+    "otm_ivs",
+    "smile",
+]
 
 DEFAULT_LOG_MONEYNESS: FloatArray = np.round(np.linspace(-0.2, 0.2, 41), 10)
-"""Fixed log-moneyness points ln(K/F) from −20 % to +20 % in 1 % steps."""
+"""Fixed log-moneyness points ln(K/F) from −20 % to +20 % in 1 % steps (pass it explicitly)."""
+
+GRID_POINTS = 41
+"""Points of the adaptive moneyness grid (:func:`adaptive_log_moneyness`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +104,41 @@ def smile(tte: float, forward: float, strikes: ArrayLike, ivs: ArrayLike) -> Smi
     return Smile(float(tte), float(forward), unique, mean_iv, float(atm))
 
 
+def adaptive_log_moneyness(smiles: Sequence[Smile], points: int = GRID_POINTS) -> FloatArray:
+    """``points`` evenly spaced ln(K/F) values spanning the range actually quoted.
+
+    From the lowest to the highest log-moneyness of any expiry's smile, with no margin (the
+    grid never extrapolates); the ends are rounded *inwards* to 1e-6 so the first and last point
+    stay inside the data. Every point then lies in the hull of the quoted strikes; a row is null
+    only where that expiry's own strikes stop short of another expiry's range. Empty without data.
+    """
+    spans = [m.log_moneyness for m in smiles if m.strikes.size]
+    if not spans:
+        return np.empty(0)
+    lo = float(np.ceil(min(float(x.min()) for x in spans) * 1e6) / 1e6)
+    hi = float(np.floor(max(float(x.max()) for x in spans) * 1e6) / 1e6)
+    if hi <= lo:
+        return np.array([lo])
+    return np.round(np.linspace(lo, hi, points), 6).clip(lo, hi)
+
+
 def build_surface(
     slices: Sequence[ExpirySlice],
-    log_moneyness: ArrayLike = DEFAULT_LOG_MONEYNESS,
+    log_moneyness: ArrayLike | None = None,
 ) -> VolSurface:
     """Build the strike grid, moneyness grid and ATM term structure.
 
     Expiries are sorted by ``tte_years``. Each row of ``iv_grid`` interpolates
     that expiry's smile linearly in strike at the union of all strikes; each
-    row of ``moneyness_iv`` interpolates linearly in ln(K/F) at the fixed
-    ``log_moneyness`` points, so expiries are comparable across time. The loop
+    row of ``moneyness_iv`` interpolates linearly in ln(K/F) at ``log_moneyness``
+    (default: :func:`adaptive_log_moneyness`, the quoted range), the same points for every
+    expiry so they compare. The loop
     is over expiries (a handful), never over strikes.
     """
     smiles = tuple(
         sorted((smile(s.tte_years, s.forward, s.strikes, s.ivs) for s in slices), key=lambda m: m.tte_years)
     )
-    points = as_float(log_moneyness).ravel()
+    points = adaptive_log_moneyness(smiles) if log_moneyness is None else as_float(log_moneyness).ravel()
     all_strikes = np.unique(np.concatenate([m.strikes for m in smiles])) if smiles else np.empty(0)
     iv_grid = np.full((len(smiles), all_strikes.size), np.nan)
     moneyness_iv = np.full((len(smiles), points.size), np.nan)

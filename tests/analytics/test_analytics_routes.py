@@ -224,3 +224,20 @@ async def test_chain_routes_404_without_data_and_for_unknown_products(api: Api) 
         assert_envelope(await api.client.get(f"/api/analytics/{route}/NIFTY"), 404, "not_found")
         assert_envelope(await api.client.get(f"/api/analytics/{route}/NOPE"), 404, "not_found")
         assert_envelope(await api.client.get(f"/api/analytics/{route}/NIFTY", params={"expiry": "soon"}), 422)
+
+
+async def test_iv_rank_works_minutes_after_a_fresh_start(api: Api) -> None:
+    """Issue 11: 15 minutes of chains, the README query: the buckets span the data, not 24 h."""
+    near = live_expiries("NIFTY", 1)[0]
+    now = utcnow()
+    ivs = [0.12 + 0.001 * (i % 7) for i in range(45)]  # one chain every 20 s for 15 minutes
+    for i, iv in enumerate(ivs):
+        stamp = now - timedelta(seconds=20 * (44 - i) + 1)
+        await seed_chain(api.runtime, oracle_chain("NIFTY", near, stamp, seed=i, atm_iv=iv), cache=False)
+    body = (
+        await api.client.get("/api/analytics/iv/NIFTY", params={"lookback_hours": 24, "points": 48})
+    ).json()
+    assert body["observations"] >= 30 and body["iv_rank"] is not None
+    assert 0.2 < body["span_hours"] < 0.3  # about the 15 minutes stored, not the 24 h asked
+    default = (await api.client.get("/api/analytics/iv/NIFTY")).json()
+    assert default["observations"] >= 30 and default["iv_percentile"] is not None

@@ -71,11 +71,16 @@ def test_iv_reproduces_the_mid_and_greeks_are_quants_at_that_iv() -> None:
         for side, is_call in (("calls", True), ("puts", False)):
             for quote in out[side]:
                 mid = (quote["bid"] + quote["ask"]) / 2
-                if quote["iv"] is None:  # only where the quote leaves no time value to solve for
+                assert quote["iv"] is not None and quote["iv_source"] in ("mid", "otm_parity")
+                repriced = quant.black76_price(forward, quote["strike"], tte, spec.rate, quote["iv"], is_call)
+                if quote["iv_source"] == "otm_parity":
+                    # the mid leaves no time value; the other side's vol prices it inside the spread
                     intrinsic = max(0.0, (forward - quote["strike"]) * (1 if is_call else -1))
                     assert mid * math.exp(spec.rate * tte) - intrinsic <= spec.tick_size
+                    other = out["puts" if is_call else "calls"][out["strikes"].index(quote["strike"])]
+                    assert other["iv_source"] == "mid" and other["iv"] == quote["iv"]
+                    assert quote["bid"] - spec.tick_size <= repriced <= quote["ask"] + spec.tick_size
                     continue
-                repriced = quant.black76_price(forward, quote["strike"], tte, spec.rate, quote["iv"], is_call)
                 # the IV is published to 6 dp: allow the price error of half a unit in the 6th place
                 assert repriced == pytest.approx(mid, abs=quote["vega"] * 100 * 5e-7 + 1e-9)
                 if not spec.is_index:
@@ -125,10 +130,13 @@ def test_chain_figures_against_brute_force() -> None:
         q["gamma"] * q["open_interest"] for q in out["puts"]
     )
     spot = out["spot_price"]
-    assert out["gex"] == pytest.approx(gex * get_product("BANKNIFTY").lot_size * spot * spot * 0.01, rel=1e-5)
+    scale = get_product("BANKNIFTY").lot_size * spot * spot * 0.01
+    rounding = 5e-9 * sum(q["open_interest"] for q in out["calls"] + out["puts"]) * scale  # gamma is 8 dp
+    assert out["gex"] == pytest.approx(gex * scale, abs=rounding + 1e-5 * abs(gex * scale))
+    assert out["gex_per_1pct"] == out["gex"] and out["gex_unit"] == "INR per 1% move"
     assert out["iv_skew_25d"] is not None and out["iv_skew_25d"] > 0  # the factory's puts are richer
     assert out["days_to_expiry"] == pytest.approx(out["tte_years"] * 365, abs=1e-3)
-    assert 0 < out["days_to_expiry"] < 8
+    assert 0 < out["days_to_expiry"] < 36  # BANKNIFTY lists monthly expiries only
 
 
 def test_oi_change_and_buildup_against_the_previous_snapshot() -> None:
@@ -172,9 +180,13 @@ def test_unpriceable_quotes_give_null_never_nan() -> None:
     deep_itm_put = chain["puts"][-1]
     deep_itm_put.update(bid=0.0, ask=0.01, last=0.01)  # far below intrinsic
     chain["calls"][0].update(bid=0.0, ask=0.0, last=0.0)  # no price at all
+    chain["puts"][0].update(bid=0.0, ask=0.0, last=0.0)  # neither side of the lowest strike priced
     out = enrich(chain)
-    assert out["puts"][-1]["iv"] is None and out["puts"][-1]["delta"] is None
+    # the deep ITM put takes the OTM call's vol at the same strike (put-call parity)
+    assert out["puts"][-1]["iv_source"] == "otm_parity" and out["puts"][-1]["iv"] == out["calls"][-1]["iv"]
+    assert out["puts"][-1]["delta"] is not None and out["puts"][-1]["gamma"] is not None
     assert out["calls"][0]["iv"] is None and out["calls"][0]["mid"] is None
+    assert out["calls"][0]["iv_source"] == "none" and out["calls"][0]["delta"] is None
     text = jsonx.dumps(out).decode()
     assert "NaN" not in text and "Infinity" not in text
 
@@ -188,3 +200,30 @@ def test_a_batch_is_the_same_as_one_chain_at_a_time(settings: Settings) -> None:
     ]
     batch = enrich_chains(items, processed_at=T0)
     assert batch == [enrich(c, p) for c, p in zip(chains, previous, strict=True)]
+
+
+def test_the_spy_deep_itm_call_of_issue_11_gets_the_puts_vol_and_greeks() -> None:
+    """SPY 425 call, bid 49.93 / ask 52.50: the mid 51.215 sits below discounted intrinsic."""
+    chain = make_chain("SPY", spot=475.0)
+    spec = get_product("SPY")
+    strikes = chain["strikes"]
+    i = strikes.index(425.0) if 425.0 in strikes else None
+    if i is None:  # the factory's ladder is narrow: put the quote on its lowest strike instead
+        i = 0
+    strike = strikes[i]
+    out0 = enrich(chain)
+    tte = out0["tte_years"]
+    intrinsic = 475.0 * math.exp(-spec.dividend_yield * tte) - strike * math.exp(-spec.rate * tte)
+    half = (52.50 - 49.93) / 2
+    mid = intrinsic - 0.005  # at or below discounted intrinsic, as in the issue
+    chain["calls"][i].update(bid=round(mid - half, 2), ask=round(mid + half, 2), last=round(mid, 2))
+    out = enrich(chain)
+    call, put = out["calls"][i], out["puts"][i]
+    own = float(quant.implied_vol(call["mid"], 475.0, strike, tte, spec.rate, True, spec.dividend_yield))
+    assert not own > 0.0  # the mid alone pins no vol (NaN, or the zero-vol limit)
+    assert call["iv_source"] == "otm_parity" and put["iv_source"] == "mid"
+    assert call["iv"] == put["iv"] and call["delta"] is not None and call["gamma"] is not None
+    assert 0.0 < call["delta"] <= 1.0 and call["gamma"] >= 0.0
+    assert put["delta"] is not None and call["delta"] - put["delta"] == pytest.approx(
+        math.exp(-spec.dividend_yield * tte), abs=1e-5
+    )
