@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 BSTAMP := $(VENV)/.installed-bench
 
-.PHONY: help install run test bench fuzz lint typecheck browser clean
+.PHONY: help install run test bench fuzz lint typecheck browser promtool clean
 
 help:
 	@echo "make run    - set up .venv and start every role on DELTASTREAM_HOST:DELTASTREAM_PORT (default http://127.0.0.1:8000; SQLite, in-process bus)"
@@ -40,7 +40,7 @@ run: $(STAMP)
 	$(PY) -m deltastream run
 
 # The gates run first: a broken import contract or a type error fails `make test` (and CI).
-test: lint typecheck browser
+test: lint typecheck browser promtool
 	$(PY) -m pytest
 
 bench: $(BSTAMP)
@@ -56,6 +56,10 @@ lint: $(TSTAMP)
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 browser:
 	@scripts/ensure-chromium
+
+# Debian's promtool, unpacked into a cache dir (no service starts); without it the promtool tests skip.
+promtool:
+	@scripts/ensure-promtool >/dev/null
 
 typecheck: $(TSTAMP)
 	$(VENV)/bin/mypy deltastream

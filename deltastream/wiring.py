@@ -24,6 +24,7 @@ from deltastream.enrichment.queue import TaskQueue
 from deltastream.enrichment.replays import Replays
 from deltastream.enrichment.worker import EnrichmentWorker
 from deltastream.feed.component import FeedComponent
+from deltastream.feed.monitor import FeedMonitor
 from deltastream.marketdata.service import MarketData
 from deltastream.realtime.component import RealtimeComponent
 from deltastream.settings import Settings
@@ -47,6 +48,7 @@ COMPONENT_ROLES: dict[str, frozenset[str]] = {
     "retention": frozenset({ROLE_FEED, ROLE_WORKER}),  # storage: the roles that write
     "enrichment-worker": frozenset({ROLE_WORKER}),
     "realtime": frozenset({ROLE_API}),  # the bus -> Socket.IO bridge
+    "feed-monitor": frozenset({ROLE_API, ROLE_FEED}),  # stale-feed detection for /health and sockets
     "enrichment-dispatcher": frozenset({ROLE_FEED}),  # exactly one per deployment, before the feed
     "feed": frozenset({ROLE_FEED}),
 }
@@ -72,6 +74,7 @@ class Runtime:
     realtime: RealtimeComponent | None = None
     dispatcher: EnrichmentDispatcher | None = None
     feed: FeedComponent | None = None
+    feed_monitor: FeedMonitor | None = None
     ready: bool = False
     components: list[Component] = field(default_factory=list)
 
@@ -79,7 +82,14 @@ class Runtime:
         if not self.components:
             self.components = [
                 c
-                for c in (self.retention, self.worker, self.realtime, self.dispatcher, self.feed)
+                for c in (
+                    self.retention,
+                    self.worker,
+                    self.realtime,
+                    self.feed_monitor,  # before the feed: it must see the first ticks
+                    self.dispatcher,
+                    self.feed,
+                )
                 if c is not None
             ]
 
@@ -151,6 +161,8 @@ def build_runtime(
         raise ValueError(f"unknown components: {sorted(unknown)}")
     pipeline = Pipeline(settings=settings, repo=repo, cache=cache, bus=bus, dead_letters=repo)
     queue = TaskQueue(pipeline)
+    monitor = FeedMonitor(settings, bus, supervisor) if "feed-monitor" in wanted else None
+    realtime = RealtimeComponent(settings, bus, supervisor, monitor=monitor) if "realtime" in wanted else None
     return Runtime(
         settings=settings,
         roles=roles,
@@ -163,7 +175,8 @@ def build_runtime(
         dead_letters=DeadLetters(repo, Replays(queue, repo), bus.publish),
         retention=RetentionComponent(settings, repo, supervisor) if "retention" in wanted else None,
         worker=EnrichmentWorker(queue, supervisor) if "enrichment-worker" in wanted else None,
-        realtime=RealtimeComponent(settings, bus, supervisor) if "realtime" in wanted else None,
+        realtime=realtime,
+        feed_monitor=monitor,
         dispatcher=(
             EnrichmentDispatcher(settings, bus, queue, repo, supervisor)
             if "enrichment-dispatcher" in wanted
