@@ -179,12 +179,21 @@ def _ops_router(settings: Settings, rt: Runtime) -> APIRouter:
     @ops.get("/health", summary="Liveness and backend checks")
     async def health() -> dict[str, Any]:
         checks = await _checks(rt)
+        body: dict[str, Any] = {}
+        if rt.feed_monitor is not None:
+            # A stalled feed degrades /health (clients see stale data) but not /ready: restarting
+            # or unrouting an API replica would not bring the ticks back.
+            feeds = rt.feed_monitor.snapshot()
+            stale = [product for product, state in feeds.items() if state["stale"]]
+            checks["feed"] = f"stale: {', '.join(stale)}" if stale else "ok"
+            body["feeds"] = feeds
         return {
             "status": "healthy" if all(v == "ok" for v in checks.values()) else "degraded",
             "service": settings.service_name,
             "version": __version__,
             "roles": sorted(rt.roles),
             "checks": checks,
+            **body,
         }
 
     @ops.get(

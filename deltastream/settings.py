@@ -124,6 +124,9 @@ class Settings(BaseSettings):
 
     # Enrichment / storage
     surface_interval: float = Field(default=5.0, gt=0, description="seconds between volatility surfaces")
+    stale_after_seconds: float = Field(
+        default=30.0, gt=0, description="seconds without an underlying tick before a product's feed is stale"
+    )
     retention_days: float = Field(default=7.0, gt=0, description="days of ticks and chains kept")
     purge_interval: float = Field(default=300.0, gt=0, description="seconds between SQLite retention purges")
     cache_ttl: int = Field(default=300, gt=0, description="seconds the latest:* cache keys live")

@@ -27,6 +27,7 @@ from deltastream.enrichment.queue import TaskQueue
 from deltastream.enrichment.replays import Replays
 from deltastream.enrichment.worker import EnrichmentWorker
 from deltastream.feed.component import FeedComponent
+from deltastream.feed.monitor import FeedMonitor
 from deltastream.marketdata.service import MarketData
 from deltastream.realtime.component import RealtimeComponent
 from deltastream.settings import Settings
@@ -51,6 +52,7 @@ COMPONENT_ROLES: dict[str, frozenset[str]] = {
     "retention": frozenset({ROLE_FEED, ROLE_WORKER}),  # storage: the roles that write
     "enrichment-worker": frozenset({ROLE_WORKER}),
     "realtime": frozenset({ROLE_API}),  # the bus -> Socket.IO bridge
+    "feed-monitor": frozenset({ROLE_API, ROLE_FEED}),  # stale-feed detection for /health and sockets
     "enrichment-dispatcher": frozenset({ROLE_FEED}),  # exactly one per deployment, before the feed
     "feed": frozenset({ROLE_FEED}),
 }
@@ -77,6 +79,7 @@ class Runtime:
     dispatcher: EnrichmentDispatcher | None = None
     feed: FeedComponent | None = None
     summary: SummaryComponent | None = None
+    feed_monitor: FeedMonitor | None = None
     ready: bool = False
     components: list[Component] = field(default_factory=list)
 
@@ -89,6 +92,7 @@ class Runtime:
                     self.retention,
                     self.worker,
                     self.realtime,
+                    self.feed_monitor,  # before the feed: it must see the first ticks
                     self.dispatcher,
                     self.feed,
                 )
@@ -164,8 +168,11 @@ def build_runtime(
     sink = CountingDeadLetters(repo)  # every rejected message of this process, counted for the summary
     pipeline = Pipeline(settings=settings, repo=repo, cache=cache, bus=bus, dead_letters=sink)
     queue = TaskQueue(pipeline)
+    monitor = FeedMonitor(settings, bus, supervisor) if "feed-monitor" in wanted else None
     realtime = (
-        RealtimeComponent(settings, bus, supervisor, authenticate=partial(session_claims, repo, settings))
+        RealtimeComponent(
+            settings, bus, supervisor, authenticate=partial(session_claims, repo, settings), monitor=monitor
+        )
         if "realtime" in wanted
         else None
     )
@@ -189,6 +196,7 @@ def build_runtime(
         retention=RetentionComponent(settings, repo, supervisor) if "retention" in wanted else None,
         worker=worker,
         realtime=realtime,
+        feed_monitor=monitor,
         dispatcher=(
             EnrichmentDispatcher(settings, bus, queue, sink, supervisor)
             if "enrichment-dispatcher" in wanted
