@@ -20,6 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from deltastream import __version__
+from deltastream.alerts.router import router as alerts_router
+from deltastream.alerts.service import Alerts
 from deltastream.analytics.router import mobile_router
 from deltastream.analytics.router import router as analytics_router
 from deltastream.auth.router import router as auth_router
@@ -57,6 +59,7 @@ class State(CoreState):
     repo: Backend
     market_data: MarketData
     dead_letters: DeadLetters
+    alerts: Alerts
 
 
 def create_app(
@@ -84,6 +87,7 @@ def create_app(
                 repo=rt.repo,
                 market_data=rt.market_data,
                 dead_letters=rt.dead_letters,
+                alerts=rt.alerts,
             )
         finally:
             await rt.stop()
@@ -118,7 +122,14 @@ def _install_api(app: FastAPI, settings: Settings, rt: Runtime) -> None:
     metrics, request IDs).
     """
     # Hot routes first: Starlette (and the metrics middleware) match routes in order.
-    for router in (market_data_router, analytics_router, mobile_router, auth_router, dead_letters_router):
+    for router in (
+        market_data_router,
+        analytics_router,
+        mobile_router,
+        auth_router,
+        dead_letters_router,
+        alerts_router,
+    ):
         app.include_router(router)
     install_openapi(app)
     app.add_middleware(RateLimitHeadersMiddleware)

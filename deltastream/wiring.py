@@ -13,6 +13,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias
 
+from deltastream.alerts.component import AlertsComponent, redis_claim
+from deltastream.alerts.delivery import Deliveries
+from deltastream.alerts.service import Alerts
 from deltastream.core.bus import EventBus, create_bus
 from deltastream.core.cache import Cache, create_cache
 from deltastream.core.lifecycle import Component, Supervisor
@@ -47,6 +50,7 @@ COMPONENT_ROLES: dict[str, frozenset[str]] = {
     "retention": frozenset({ROLE_FEED, ROLE_WORKER}),  # storage: the roles that write
     "enrichment-worker": frozenset({ROLE_WORKER}),
     "realtime": frozenset({ROLE_API}),  # the bus -> Socket.IO bridge
+    "alerts": frozenset({ROLE_API}),  # the evaluator; replicas share one Redis claim per alert
     "enrichment-dispatcher": frozenset({ROLE_FEED}),  # exactly one per deployment, before the feed
     "feed": frozenset({ROLE_FEED}),
 }
@@ -67,9 +71,11 @@ class Runtime:
     task_queue: TaskQueue
     market_data: MarketData
     dead_letters: DeadLetters
+    alerts: Alerts
     retention: RetentionComponent | None = None
     worker: EnrichmentWorker | None = None
     realtime: RealtimeComponent | None = None
+    alert_evaluator: AlertsComponent | None = None
     dispatcher: EnrichmentDispatcher | None = None
     feed: FeedComponent | None = None
     ready: bool = False
@@ -79,7 +85,14 @@ class Runtime:
         if not self.components:
             self.components = [
                 c
-                for c in (self.retention, self.worker, self.realtime, self.dispatcher, self.feed)
+                for c in (
+                    self.retention,
+                    self.worker,
+                    self.realtime,
+                    self.alert_evaluator,
+                    self.dispatcher,
+                    self.feed,
+                )
                 if c is not None
             ]
 
@@ -151,6 +164,22 @@ def build_runtime(
         raise ValueError(f"unknown components: {sorted(unknown)}")
     pipeline = Pipeline(settings=settings, repo=repo, cache=cache, bus=bus, dead_letters=repo)
     queue = TaskQueue(pipeline)
+    deliveries = Deliveries(
+        repo,
+        supervisor,
+        queue_size=settings.alert_channel_queue_size,
+        attempts=settings.alert_webhook_attempts,
+        backoff_s=settings.alert_webhook_backoff_seconds,
+        timeout_s=settings.alert_webhook_timeout_seconds,
+    )
+    evaluator = None
+    if "alerts" in wanted:
+        claim = (
+            redis_claim(settings.redis_url, settings.redis_prefix, settings.alert_claim_ttl_seconds)
+            if settings.redis_url
+            else None
+        )
+        evaluator = AlertsComponent(repo, bus, supervisor, deliveries, claim=claim)
     return Runtime(
         settings=settings,
         roles=roles,
@@ -161,6 +190,8 @@ def build_runtime(
         task_queue=queue,
         market_data=MarketData(repo, cache, settings),
         dead_letters=DeadLetters(repo, Replays(queue, repo), bus.publish),
+        alerts=Alerts(repo, bus.publish, deliveries if evaluator is not None else None),
+        alert_evaluator=evaluator,
         retention=RetentionComponent(settings, repo, supervisor) if "retention" in wanted else None,
         worker=EnrichmentWorker(queue, supervisor) if "enrichment-worker" in wanted else None,
         realtime=RealtimeComponent(settings, bus, supervisor) if "realtime" in wanted else None,
