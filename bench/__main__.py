@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-SUITES = ("quant", "pipeline", "api", "realtime")
+SUITES = ("quant", "pipeline", "api", "realtime", "alerts")
 
 
 def main(argv: list[str]) -> int:

@@ -2,8 +2,10 @@
 
 - Rules are indexed by ``(product, field)``: an event costs one dict lookup per field it carries
   plus the rules on that product and field, however many rules other products have.
-- Each rule keeps its own state: ``armed`` (crossings and hysteresis), ``last_fired`` (cooldown,
-  in event time) and, for ``change_pct_over``, a window of ``(time, value)`` samples.
+- Each rule keeps its own state: ``armed`` (crossings and hysteresis) and ``last_fired``
+  (cooldown, in event time). Rules sharing a value stream form a bucket, sorted by level, so an
+  event steps only the rules near the value (see :class:`_Bucket`); ``change_pct_over`` rules
+  with the same window share one window of ``(time, value)`` samples.
 - Idempotent per (rule, event): an event is named ``topic:product:expiry:timestamp``; an event not
   newer than the last one seen on its stream (a redelivery, or late) is ignored.
 - Rules without an expiry follow the nearest expiry seen for their product.
@@ -11,8 +13,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -58,7 +60,6 @@ class Rule:
     armed: bool = True
     seen: bool = False
     last_fired: datetime | None = None
-    window: deque[tuple[datetime, float]] = dataclasses.field(default_factory=deque)
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Rule:
@@ -94,11 +95,83 @@ def _num(value: Any) -> float | None:
     return None
 
 
+class _Bucket:
+    """Rules sharing one value stream: same product, field, scope (expiry, strike, window).
+
+    Rules are kept sorted by level. Between two observations ``p`` and ``v`` only a rule whose level
+    lies within ``[min(p, v) - band, max(p, v) + band]`` (``band``: the widest hysteresis here) can
+    change state: for every other rule both predicates (hit, re-arm) read the same at ``p`` and
+    ``v``, and :func:`step` is idempotent under unchanged predicates. So an event costs a bisect
+    plus the rules near the value, not every rule. Rules never observed are stepped once in full.
+    """
+
+    __slots__ = ("band", "dirty", "fresh", "last", "levels", "ordered", "rules", "window")
+
+    def __init__(self) -> None:
+        self.rules: dict[str, Rule] = {}
+        self.fresh: dict[str, Rule] = {}
+        self.levels: list[float] = []
+        self.ordered: list[Rule] = []
+        self.band = 0.0
+        self.dirty = False
+        self.last: float | None = None
+        self.window: deque[tuple[datetime, float]] = deque()
+
+    def add(self, rule: Rule) -> None:
+        self.rules[rule.id] = rule
+        self.fresh[rule.id] = rule
+        self.dirty = True
+
+    def remove(self, rule_id: str) -> None:
+        self.rules.pop(rule_id, None)
+        self.fresh.pop(rule_id, None)
+        self.dirty = True
+
+    def observe(self, value: float, at: datetime, window_minutes: int | None) -> list[Rule]:
+        """Step the rules this value can move; returns those that fired."""
+        if window_minutes is not None:
+            value = self._move(value, at, window_minutes)
+        if self.dirty:
+            self.ordered = sorted(self.rules.values(), key=lambda r: r.level)
+            self.levels = [r.level for r in self.ordered]
+            self.band = max((r.hysteresis for r in self.ordered), default=0.0)
+            self.dirty = False
+        prev, self.last = self.last, value
+        fired: list[Rule] = []
+        if self.fresh:
+            for rule in self.fresh.values():
+                if step(rule, value, at):
+                    fired.append(rule)
+            fresh, self.fresh = self.fresh, {}
+        else:
+            fresh = {}
+        if prev is None:
+            return fired
+        low, high = min(prev, value) - self.band, max(prev, value) + self.band
+        for rule in self.ordered[bisect_left(self.levels, low) : bisect_right(self.levels, high)]:
+            if rule.id not in fresh and step(rule, value, at):
+                fired.append(rule)
+        return fired
+
+    def _move(self, value: float, at: datetime, window_minutes: int) -> float:
+        """The absolute % move of the value within the window (shared by the bucket's rules)."""
+        window = self.window
+        window.append((at, value))
+        horizon = at - timedelta(minutes=window_minutes)
+        while len(window) > 1 and window[0][0] < horizon:
+            window.popleft()
+        base = window[0][1]
+        return 0.0 if base == 0 else abs(value - base) / abs(base) * 100.0
+
+
+BucketKey = tuple[str | None, float | None, str | None, int | None]
+
+
 class Evaluator:
     def __init__(self, rules: Iterable[Rule] = ()) -> None:
-        self._index: dict[tuple[str, str], dict[str, Rule]] = {}
+        self._index: dict[tuple[str, str], dict[BucketKey, _Bucket]] = {}
         self._rules: dict[str, Rule] = {}
-        self._last_event: dict[str, str] = {}
+        self._last_event: dict[str, datetime] = {}
         self._expiries: dict[str, set[str]] = {}
         self._iv_range: dict[tuple[str, str], tuple[float, float]] = {}
         for rule in rules:
@@ -107,20 +180,27 @@ class Evaluator:
     def __len__(self) -> int:
         return len(self._rules)
 
+    @staticmethod
+    def _key(rule: Rule) -> BucketKey:
+        return (rule.expiry or None, rule.strike, rule.option_type, rule.window_minutes)
+
     def add(self, rule: Rule) -> None:
         """Add or replace a rule (a replaced rule starts with fresh state)."""
         self.remove(rule.id)
         self._rules[rule.id] = rule
-        self._index.setdefault((rule.product, rule.field), {})[rule.id] = rule
+        buckets = self._index.setdefault((rule.product, rule.field), {})
+        buckets.setdefault(self._key(rule), _Bucket()).add(rule)
 
     def remove(self, rule_id: str) -> None:
         old = self._rules.pop(rule_id, None)
-        if old is not None:
-            bucket = self._index.get((old.product, old.field))
-            if bucket is not None:
-                bucket.pop(rule_id, None)
-                if not bucket:
-                    del self._index[(old.product, old.field)]
+        if old is None:
+            return
+        buckets = self._index.get((old.product, old.field), {})
+        bucket = buckets.get(self._key(old))
+        if bucket is not None:
+            bucket.remove(rule_id)
+            if not bucket.rules:
+                del buckets[self._key(old)]
 
     def evaluate(self, topic: str, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The alerts this event fires (possibly none). Never raises on a malformed payload field."""
@@ -130,12 +210,15 @@ class Evaluator:
             return []
         expiry = str(payload.get("expiry") or "") if topic == TOPIC_ENRICHED_CHAIN else ""
         stream = f"{topic}:{product}:{expiry}"
-        stamp_text = stamp if isinstance(stamp, str) else _parse(stamp).isoformat()
-        last = self._last_event.get(stream)
-        at = _parse(stamp)
-        if last is not None and _parse(last) >= at:
+        try:
+            at = _parse(stamp)
+        except ValueError:
             return []
-        self._last_event[stream] = stamp_text
+        last = self._last_event.get(stream)
+        if last is not None and last >= at:
+            return []
+        self._last_event[stream] = at
+        stamp_text = stamp if isinstance(stamp, str) else at.isoformat()
         event_id = f"{stream}:{stamp_text}"
         if topic == TOPIC_ENRICHED_UNDERLYING:
             values: dict[str, Any] = {"spot": payload.get("price"), "change_pct": payload.get("change_pct")}
@@ -180,27 +263,27 @@ class Evaluator:
         fired: list[dict[str, Any]] = []
         strikes: dict[tuple[float, str], Mapping[str, Any]] | None = None
         for name in names:
-            bucket = self._index.get((product, name))
-            if not bucket:
+            buckets = self._index.get((product, name))
+            if not buckets:
                 continue
-            for rule in bucket.values():
+            for (expiry, strike, option_type, window), bucket in buckets.items():
                 if scope is not None:
-                    expiry, nearest = scope
-                    if (rule.expiry or None) is None and not nearest:
+                    this_expiry, nearest = scope
+                    if expiry is None and not nearest:
                         continue
-                    if rule.expiry is not None and rule.expiry != expiry:
+                    if expiry is not None and expiry != this_expiry:
                         continue
-                if rule.strike is not None:
+                if strike is not None:
                     if strikes is None:
                         strikes = _quotes_by_strike(payload)
-                    quote = strikes.get((float(rule.strike), str(rule.option_type)))
+                    quote = strikes.get((float(strike), str(option_type)))
                     key = "open_interest" if name == "strike_oi" else "oi_change"
                     value = _num(quote.get(key)) if quote else None
                 else:
                     value = _num(values.get(name))
                 if value is None:
                     continue
-                if step(rule, value, at):
+                for rule in bucket.observe(value, at, window):
                     fired.append(_fired(rule, value, at, event_id, scope))
         return fired
 
@@ -221,14 +304,7 @@ def step(rule: Rule, value: float, at: datetime) -> bool:
         return False
     op, level, band = rule.op, rule.level, rule.hysteresis
     if op == "change_pct_over":
-        window = rule.window
-        window.append((at, value))
-        horizon = at - timedelta(minutes=rule.window_minutes or 1)
-        while len(window) > 1 and window[0][0] < horizon:
-            window.popleft()
-        base = window[0][1]
-        move = 0.0 if base == 0 else abs(value - base) / abs(base) * 100.0
-        hit, rearm = move >= level, move < level - band
+        hit, rearm = value >= level, value < level - band  # value: the % move within the window
     elif op in (">", "crosses_above"):
         hit, rearm = value > level if op == ">" else value >= level, value < level - band
     else:
