@@ -40,8 +40,11 @@ async def list_alerts(user: CurrentUser, alerts: AlertsDep) -> dict[str, Any]:
     response_model=AlertRuleOut,
     status_code=201,
     summary="Create an alert rule",
-    description="The response carries `webhook_secret` once (the HMAC-SHA256 key of the webhook signature).",
-    responses=error_responses(401, 422, 429),
+    description=(
+        "The response carries `webhook_secret` once (the HMAC-SHA256 key of the webhook signature). "
+        "404 for an unknown product."
+    ),
+    responses=error_responses(401, 404, 422, 429),
 )
 async def create_alert(user: CurrentUser, alerts: AlertsDep, body: AlertRuleIn) -> dict[str, Any]:
     return await alerts.create(_uid(user), body)

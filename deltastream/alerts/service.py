@@ -18,6 +18,7 @@ from deltastream.core.bus import TOPIC_ALERTS
 from deltastream.core.clock import utcnow
 from deltastream.core.errors import NotFoundError
 from deltastream.core.jsonx import isoformat_z
+from deltastream.feed.dependencies import product_name
 from deltastream.storage import Record
 
 TOPIC_RULES = "alerts:rules"
@@ -75,8 +76,10 @@ class Alerts:
         return rule
 
     async def create(self, user_id: str, body: AlertRuleIn) -> dict[str, Any]:
+        product = await product_name(body.product)  # an unknown product is the feed's 404
         channels, secret = _channels(body.channels)
         record = body.model_dump(mode="json", exclude={"channels"})
+        record["product"] = product
         record.update(user_id=user_id, channels=channels, created_at=utcnow(), expires_at=body.expires_at)
         rule_id = await self._store.create_alert_rule(record)
         await self._publish(TOPIC_RULES, {"rule_id": rule_id})

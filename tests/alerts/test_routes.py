@@ -64,6 +64,16 @@ async def test_bad_conditions_are_clear_422s(api: Api, condition: dict, needle: 
     assert needle in response.text, body
 
 
+async def test_unknown_product_is_a_404_listing_the_known_ones(api: Api) -> None:
+    _, token = await register(api)
+    body = assert_envelope(
+        await api.client.post("/api/alerts", json=rule_body(product="NOPE"), headers=auth(token)),
+        404,
+        "not_found",
+    )
+    assert "NIFTY" in body["error"]["details"]["known_products"]
+
+
 async def test_webhook_must_be_http_and_urls_are_masked(api: Api) -> None:
     _, token = await register(api)
     bad = rule_body(channels={"webhook": {"url": "ftp://example.com/hook"}})
