@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, TypeAlias
 
+from deltastream.alerts.component import AlertsComponent, redis_claim
+from deltastream.alerts.delivery import Deliveries
+from deltastream.alerts.service import Alerts
 from deltastream.auth.service import session_claims
 from deltastream.core.bus import EventBus, create_bus
 from deltastream.core.cache import Cache, create_cache
@@ -53,6 +56,7 @@ COMPONENT_ROLES: dict[str, frozenset[str]] = {
     "enrichment-worker": frozenset({ROLE_WORKER}),
     "realtime": frozenset({ROLE_API}),  # the bus -> Socket.IO bridge
     "feed-monitor": frozenset({ROLE_API, ROLE_FEED}),  # stale-feed detection for /health and sockets
+    "alerts": frozenset({ROLE_API}),  # the evaluator; replicas share one Redis claim per alert
     "enrichment-dispatcher": frozenset({ROLE_FEED}),  # exactly one per deployment, before the feed
     "feed": frozenset({ROLE_FEED}),
 }
@@ -73,9 +77,11 @@ class Runtime:
     task_queue: TaskQueue
     market_data: MarketData
     dead_letters: DeadLetters
+    alerts: Alerts
     retention: RetentionComponent | None = None
     worker: EnrichmentWorker | None = None
     realtime: RealtimeComponent | None = None
+    alert_evaluator: AlertsComponent | None = None
     dispatcher: EnrichmentDispatcher | None = None
     feed: FeedComponent | None = None
     summary: SummaryComponent | None = None
@@ -93,6 +99,7 @@ class Runtime:
                     self.worker,
                     self.realtime,
                     self.feed_monitor,  # before the feed: it must see the first ticks
+                    self.alert_evaluator,
                     self.dispatcher,
                     self.feed,
                 )
@@ -183,6 +190,22 @@ def build_runtime(
         summary = SummaryComponent(
             _summary_probes(pipeline, sink, worker, realtime, feed), supervisor, settings.summary_interval
         )
+    deliveries = Deliveries(
+        repo,
+        supervisor,
+        queue_size=settings.alert_channel_queue_size,
+        attempts=settings.alert_webhook_attempts,
+        backoff_s=settings.alert_webhook_backoff_seconds,
+        timeout_s=settings.alert_webhook_timeout_seconds,
+    )
+    evaluator = None
+    if "alerts" in wanted:
+        claim = (
+            redis_claim(settings.redis_url, settings.redis_prefix, settings.alert_claim_ttl_seconds)
+            if settings.redis_url
+            else None
+        )
+        evaluator = AlertsComponent(repo, bus, supervisor, deliveries, claim=claim)
     return Runtime(
         settings=settings,
         roles=roles,
@@ -193,6 +216,8 @@ def build_runtime(
         task_queue=queue,
         market_data=MarketData(repo, cache, settings),
         dead_letters=DeadLetters(repo, Replays(queue, sink), bus.publish),
+        alerts=Alerts(repo, bus.publish, deliveries if evaluator is not None else None),
+        alert_evaluator=evaluator,
         retention=RetentionComponent(settings, repo, supervisor) if "retention" in wanted else None,
         worker=worker,
         realtime=realtime,
