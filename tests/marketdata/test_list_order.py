@@ -29,7 +29,7 @@ LISTS = [
 
 @pytest.fixture
 async def seeded(settings: Settings) -> AsyncIterator[tuple[Api, dict[str, str]]]:
-    async with running_api(settings.model_copy(update={"admin_emails": [ADMIN]})) as api:
+    async with running_api(settings) as api:
         now = utcnow().replace(microsecond=0)
         near = live_expiries("NIFTY", 1)[0]
         repo = api.runtime.repo
@@ -47,7 +47,9 @@ async def seeded(settings: Settings) -> AsyncIterator[tuple[Api, dict[str, str]]
             "/api/auth/register", json={"email": ADMIN, "password": "long-password-1"}
         )
         assert registered.status_code == 201
-        yield api, {"Authorization": f"Bearer {registered.json()['token']}"}
+        assert await repo.set_admin(ADMIN, True) is not None  # as `deltastream users promote` does
+        login = await api.client.post("/api/auth/login", json={"email": ADMIN, "password": "long-password-1"})
+        yield api, {"Authorization": f"Bearer {login.json()['token']}"}
 
 
 @pytest.mark.parametrize(("path", "params", "key", "field"), LISTS, ids=[p for p, *_ in LISTS])
