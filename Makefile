@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 BSTAMP := $(VENV)/.installed-bench
 
-.PHONY: help install run test bench fuzz lint typecheck browser vendor clean
+.PHONY: help install run test bench fuzz lint typecheck browser vendor promtool clean
 
 help:
 	@echo "make run    - set up .venv and start every role on DELTASTREAM_HOST:DELTASTREAM_PORT (default http://127.0.0.1:8000; SQLite, in-process bus)"
@@ -41,7 +41,7 @@ run: $(STAMP)
 	$(PY) -m deltastream run
 
 # The gates run first: a broken import contract or a type error fails `make test` (and CI).
-test: lint typecheck browser
+test: lint typecheck browser promtool
 	$(PY) -m pytest
 
 bench: $(BSTAMP)
@@ -61,6 +61,10 @@ browser:
 # The dashboard's front-end packages (committed under deltastream/dashboard/static/vendor/).
 vendor:
 	scripts/vendor-frontend
+
+# Debian's promtool, unpacked into a cache dir (no service starts); without it the promtool tests skip.
+promtool:
+	@scripts/ensure-promtool >/dev/null
 
 typecheck: $(TSTAMP)
 	$(VENV)/bin/mypy deltastream

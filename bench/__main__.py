@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-SUITES = ("quant", "pipeline", "api", "realtime", "ai", "dashboard")
+SUITES = ("quant", "pipeline", "api", "realtime", "ai", "dashboard", "alerts")
 
 
 def main(argv: list[str]) -> int:

@@ -22,6 +22,8 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from deltastream import __version__
 from deltastream.ai.router import router as ai_router
 from deltastream.ai.service import AiService
+from deltastream.alerts.router import router as alerts_router
+from deltastream.alerts.service import Alerts
 from deltastream.analytics.router import mobile_router
 from deltastream.analytics.router import router as analytics_router
 from deltastream.auth.router import router as auth_router
@@ -76,6 +78,7 @@ class State(CoreState):
     market_data: MarketData
     dead_letters: DeadLetters
     ai: AiService
+    alerts: Alerts
 
 
 def create_app(
@@ -105,6 +108,7 @@ def create_app(
                 market_data=rt.market_data,
                 dead_letters=rt.dead_letters,
                 ai=ai,
+                alerts=rt.alerts,
             )
         finally:
             await ai.close()
@@ -149,7 +153,15 @@ def _install_api(app: FastAPI, settings: Settings, rt: Runtime) -> None:
     metrics, request IDs).
     """
     # Hot routes first: Starlette (and the metrics middleware) match routes in order.
-    routers = (market_data_router, analytics_router, mobile_router, auth_router, dead_letters_router, ai_router)
+    routers = (
+        market_data_router,
+        analytics_router,
+        mobile_router,
+        auth_router,
+        dead_letters_router,
+        ai_router,
+        alerts_router,
+    )
     for router in routers:
         app.include_router(router)
     # Public reads: the data routers answer without a token, so the schema says the token is optional.
@@ -179,12 +191,21 @@ def _ops_router(settings: Settings, rt: Runtime) -> APIRouter:
     @ops.get("/health", summary="Liveness and backend checks")
     async def health() -> dict[str, Any]:
         checks = await _checks(rt)
+        body: dict[str, Any] = {}
+        if rt.feed_monitor is not None:
+            # A stalled feed degrades /health (clients see stale data) but not /ready: restarting
+            # or unrouting an API replica would not bring the ticks back.
+            feeds = rt.feed_monitor.snapshot()
+            stale = [product for product, state in feeds.items() if state["stale"]]
+            checks["feed"] = f"stale: {', '.join(stale)}" if stale else "ok"
+            body["feeds"] = feeds
         return {
             "status": "healthy" if all(v == "ok" for v in checks.values()) else "degraded",
             "service": settings.service_name,
             "version": __version__,
             "roles": sorted(rt.roles),
             "checks": checks,
+            **body,
         }
 
     @ops.get(

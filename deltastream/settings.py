@@ -124,6 +124,9 @@ class Settings(BaseSettings):
 
     # Enrichment / storage
     surface_interval: float = Field(default=5.0, gt=0, description="seconds between volatility surfaces")
+    stale_after_seconds: float = Field(
+        default=30.0, gt=0, description="seconds without an underlying tick before a product's feed is stale"
+    )
     retention_days: float = Field(default=7.0, gt=0, description="days of ticks and chains kept")
     purge_interval: float = Field(default=300.0, gt=0, description="seconds between SQLite retention purges")
     cache_ttl: int = Field(default=300, gt=0, description="seconds the latest:* cache keys live")
@@ -155,6 +158,19 @@ class Settings(BaseSettings):
         default=10_000,
         ge=1,
         description="per-subscriber bus mailbox; the oldest message is dropped when full",
+    )
+
+    # Alerts
+    alert_webhook_attempts: int = Field(default=3, ge=1, le=10, description="webhook tries before dead-lettering")
+    alert_webhook_backoff_seconds: float = Field(
+        default=0.5, ge=0, description="first retry delay of a webhook; doubles each try"
+    )
+    alert_webhook_timeout_seconds: float = Field(default=5.0, gt=0, description="timeout of one webhook call")
+    alert_channel_queue_size: int = Field(
+        default=1000, ge=1, description="deliveries waiting per channel; beyond it they are dead-lettered"
+    )
+    alert_claim_ttl_seconds: int = Field(
+        default=86400, ge=1, description="how long the split-mode claim alert:{rule}:{event} is kept in Redis"
     )
 
     # AI

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, TypeAlias
 
+from deltastream.alerts.component import AlertsComponent, redis_claim
+from deltastream.alerts.delivery import Deliveries
+from deltastream.alerts.service import Alerts
 from deltastream.auth.service import session_claims
 from deltastream.core.bus import EventBus, create_bus
 from deltastream.core.cache import Cache, create_cache
@@ -27,6 +30,7 @@ from deltastream.enrichment.queue import TaskQueue
 from deltastream.enrichment.replays import Replays
 from deltastream.enrichment.worker import EnrichmentWorker
 from deltastream.feed.component import FeedComponent
+from deltastream.feed.monitor import FeedMonitor
 from deltastream.marketdata.service import MarketData
 from deltastream.realtime.component import RealtimeComponent
 from deltastream.settings import Settings
@@ -51,6 +55,8 @@ COMPONENT_ROLES: dict[str, frozenset[str]] = {
     "retention": frozenset({ROLE_FEED, ROLE_WORKER}),  # storage: the roles that write
     "enrichment-worker": frozenset({ROLE_WORKER}),
     "realtime": frozenset({ROLE_API}),  # the bus -> Socket.IO bridge
+    "feed-monitor": frozenset({ROLE_API, ROLE_FEED}),  # stale-feed detection for /health and sockets
+    "alerts": frozenset({ROLE_API}),  # the evaluator; replicas share one Redis claim per alert
     "enrichment-dispatcher": frozenset({ROLE_FEED}),  # exactly one per deployment, before the feed
     "feed": frozenset({ROLE_FEED}),
 }
@@ -71,12 +77,15 @@ class Runtime:
     task_queue: TaskQueue
     market_data: MarketData
     dead_letters: DeadLetters
+    alerts: Alerts
     retention: RetentionComponent | None = None
     worker: EnrichmentWorker | None = None
     realtime: RealtimeComponent | None = None
+    alert_evaluator: AlertsComponent | None = None
     dispatcher: EnrichmentDispatcher | None = None
     feed: FeedComponent | None = None
     summary: SummaryComponent | None = None
+    feed_monitor: FeedMonitor | None = None
     ready: bool = False
     components: list[Component] = field(default_factory=list)
 
@@ -89,6 +98,8 @@ class Runtime:
                     self.retention,
                     self.worker,
                     self.realtime,
+                    self.feed_monitor,  # before the feed: it must see the first ticks
+                    self.alert_evaluator,
                     self.dispatcher,
                     self.feed,
                 )
@@ -164,8 +175,11 @@ def build_runtime(
     sink = CountingDeadLetters(repo)  # every rejected message of this process, counted for the summary
     pipeline = Pipeline(settings=settings, repo=repo, cache=cache, bus=bus, dead_letters=sink)
     queue = TaskQueue(pipeline)
+    monitor = FeedMonitor(settings, bus, supervisor) if "feed-monitor" in wanted else None
     realtime = (
-        RealtimeComponent(settings, bus, supervisor, authenticate=partial(session_claims, repo, settings))
+        RealtimeComponent(
+            settings, bus, supervisor, authenticate=partial(session_claims, repo, settings), monitor=monitor
+        )
         if "realtime" in wanted
         else None
     )
@@ -176,6 +190,22 @@ def build_runtime(
         summary = SummaryComponent(
             _summary_probes(pipeline, sink, worker, realtime, feed), supervisor, settings.summary_interval
         )
+    deliveries = Deliveries(
+        repo,
+        supervisor,
+        queue_size=settings.alert_channel_queue_size,
+        attempts=settings.alert_webhook_attempts,
+        backoff_s=settings.alert_webhook_backoff_seconds,
+        timeout_s=settings.alert_webhook_timeout_seconds,
+    )
+    evaluator = None
+    if "alerts" in wanted:
+        claim = (
+            redis_claim(settings.redis_url, settings.redis_prefix, settings.alert_claim_ttl_seconds)
+            if settings.redis_url
+            else None
+        )
+        evaluator = AlertsComponent(repo, bus, supervisor, deliveries, claim=claim)
     return Runtime(
         settings=settings,
         roles=roles,
@@ -186,9 +216,12 @@ def build_runtime(
         task_queue=queue,
         market_data=MarketData(repo, cache, settings),
         dead_letters=DeadLetters(repo, Replays(queue, sink), bus.publish),
+        alerts=Alerts(repo, bus.publish, deliveries if evaluator is not None else None),
+        alert_evaluator=evaluator,
         retention=RetentionComponent(settings, repo, supervisor) if "retention" in wanted else None,
         worker=worker,
         realtime=realtime,
+        feed_monitor=monitor,
         dispatcher=(
             EnrichmentDispatcher(settings, bus, queue, sink, supervisor)
             if "enrichment-dispatcher" in wanted

@@ -80,11 +80,23 @@ def fail_fast_client(url: str) -> Redis:
 
 
 async def ping(client: Redis, timeout_s: float = 2.0) -> bool:
-    """True if ``client`` answers PING within ``timeout_s``; never raises."""
-    try:
-        return bool(await asyncio.wait_for(client.ping(), timeout_s))
-    except CONNECTION_ERRORS:
-        return False
+    """True if ``client`` answers PING within ``timeout_s``; never raises.
+
+    A connection refused or reset is tried once more at once: after a Redis restart the pooled
+    connection is dead, and the first command on it fails even though Redis is back (redis-py
+    drops that connection, so the second try opens a fresh one). Without it the first health
+    check after a recovery would report ``down``. A timeout is not retried (the probe must stay
+    quick during an outage), nor is a second refusal.
+    """
+    for last in (False, True):
+        try:
+            return bool(await asyncio.wait_for(client.ping(), timeout_s))
+        except (TimeoutError, RedisTimeoutError):
+            return False
+        except CONNECTION_ERRORS:
+            if last:
+                return False
+    return False
 
 
 def unavailable(url: str, action: str, exc: BaseException) -> RedisUnavailableError:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 from taskiq.exceptions import SendTaskError
 
@@ -32,6 +33,7 @@ from deltastream.core.clock import utcnow
 from deltastream.core.deadletters import DeadLetterSink
 from deltastream.core.lifecycle import Supervisor
 from deltastream.core.logging import get_logger
+from deltastream.core.metrics import observe_stage
 from deltastream.enrichment import keys
 from deltastream.enrichment.events import MARKET_TOPICS
 from deltastream.enrichment.queue import TaskQueue
@@ -89,6 +91,7 @@ class EnrichmentDispatcher:
 
     async def _dispatch_forever(self, sub: Subscription) -> None:
         async for message in sub:
+            observe_stage("feed_dispatch", time.time() - message.published_at)
             try:
                 outcome = await dispatch_message(
                     self._queue, self._dead_letters, message.topic, message.payload

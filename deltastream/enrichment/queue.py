@@ -11,6 +11,7 @@ a shut-down taskiq broker is not restarted). A replay borrows it for one operati
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask
 from deltastream.core.logging import get_logger
 from deltastream.enrichment.broker import BoundedInMemoryBroker, create_broker
 from deltastream.enrichment.pipeline import Pipeline
-from deltastream.enrichment.tasks import register_tasks
+from deltastream.enrichment.tasks import ENQUEUED_AT_LABEL, register_tasks
 
 log = get_logger("enrichment")
 
@@ -45,7 +46,9 @@ class TaskQueue:
         task = self.tasks.get(task_name)
         if task is None:
             raise KeyError(f"unknown enrichment task {task_name!r}")
-        await task.kiq(**kwargs)
+        # The enqueue time travels as a taskiq label (not a task argument): the worker's
+        # QueueWaitMiddleware turns it into the ``queue_wait`` stage.
+        await task.kicker().with_labels(**{ENQUEUED_AT_LABEL: time.time()}).kiq(**kwargs)
 
     async def drain(self) -> None:
         """Wait for tasks running in this process (in-memory broker) to finish."""

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from taskiq.exceptions import SendTaskError
 
@@ -40,7 +40,9 @@ from deltastream.core.metrics import (
     PCR_OI,
     PIPELINE_LAG_SECONDS,
     SPOT_PRICE,
+    STORAGE_WRITE_ERRORS_TOTAL,
     TICKS_TOTAL,
+    observe_stage,
 )
 from deltastream.enrichment import chain as chain_math
 from deltastream.enrichment import keys, ohlc
@@ -59,10 +61,33 @@ from deltastream.feed import (
 log = get_logger("enrichment")
 
 SCHEMA_VERSION = 1
+_T = TypeVar("_T")
 
 
 def _lag_s(event_ts: datetime) -> float:
     return max(0.0, (utcnow() - event_ts).total_seconds())
+
+
+async def _store(kind: str, write: Awaitable[_T]) -> _T:
+    """Await one storage write: its time is the ``storage_write`` stage, a failure is counted in
+    ``deltastream_storage_write_errors_total{kind}`` and re-raised (the task retries it)."""
+    started = time.perf_counter()
+    try:
+        return await write
+    except Exception:
+        STORAGE_WRITE_ERRORS_TOTAL.labels(kind=kind).inc()
+        raise
+    finally:
+        observe_stage("storage_write", time.perf_counter() - started)
+
+
+async def _cached(write: Awaitable[object]) -> None:
+    """Await one cache write of a result (the ``cache_write`` stage)."""
+    started = time.perf_counter()
+    try:
+        await write
+    finally:
+        observe_stage("cache_write", time.perf_counter() - started)
 
 
 async def _newer_is_cached(pipeline: Pipeline, key: str, ts: datetime) -> bool:
@@ -96,6 +121,7 @@ async def process_tick(pipeline: Pipeline, tick: Mapping[str, Any]) -> bool:
     ts = parse_ts(tick["timestamp"])
     price = float(tick["price"])
     open_price = await session_open(pipeline, product, price, ts)
+    computed = time.perf_counter()
     change = price - open_price
     record: EnrichedTick = {
         "type": "UNDERLYING_ENRICHED",
@@ -110,7 +136,8 @@ async def process_tick(pipeline: Pipeline, tick: Mapping[str, Any]) -> bool:
         "processed_at": utcnow(),
         "schema": SCHEMA_VERSION,
     }
-    if not await pipeline.repo.upsert_tick(record):
+    observe_stage("enrich_compute", time.perf_counter() - computed)
+    if not await _store("tick", pipeline.repo.upsert_tick(record)):
         return False
     lag = _lag_s(ts)
     PIPELINE_LAG_SECONDS.observe(lag)
@@ -120,7 +147,7 @@ async def process_tick(pipeline: Pipeline, tick: Mapping[str, Any]) -> bool:
     if await _newer_is_cached(pipeline, key, ts):
         return True
     SPOT_PRICE.labels(product=product).set(price)
-    await pipeline.cache.set(key, record, pipeline.settings.cache_ttl)
+    await _cached(pipeline.cache.set(key, record, pipeline.settings.cache_ttl))
     await pipeline.bus.publish(TOPIC_ENRICHED_UNDERLYING, record)
     return True
 
@@ -142,17 +169,20 @@ async def update_candles(pipeline: Pipeline, tick: Mapping[str, Any]) -> list[oh
     async with pipeline.lock(f"ohlc:{product}"):
         for window in keys.OHLC_WINDOWS_MIN:
             key = keys.ohlc(product, window)
-            update = ohlc.apply_tick(await pipeline.cache.get(key), product, window, price, ts)
+            state = await pipeline.cache.get(key)
+            computed = time.perf_counter()
+            update = ohlc.apply_tick(state, product, window, price, ts)
+            observe_stage("enrich_compute", time.perf_counter() - computed)
             if not update.changed:
                 continue
             for candle in (update.closed, update.current):
                 if candle is None:
                     continue
                 candle["schema"] = SCHEMA_VERSION
-                await pipeline.repo.upsert_candle(candle)
+                await _store("candle", pipeline.repo.upsert_candle(candle))
                 await pipeline.bus.publish(TOPIC_ENRICHED_OHLC, candle)
                 changed.append(candle)
-            await pipeline.cache.set(key, update.current, window * 60)
+            await _cached(pipeline.cache.set(key, update.current, window * 60))
     return changed
 
 
@@ -185,11 +215,13 @@ async def enrich_and_store_chain(pipeline: Pipeline, chain: Mapping[str, Any]) -
     previous = await _previous_chain(
         pipeline, product, expiry, ts, parse_ts(cached["timestamp"]) if cached else None
     )
+    computed = time.perf_counter()
     enriched = await pipeline.batcher.enrich(chain_math.ChainInput(chain, spec, previous))
     enriched["schema"] = SCHEMA_VERSION
     # Encoded once (~18 KB): the same bytes are stored and cached as ``latest:chain``.
     data = jsonx.dumps(enriched)
-    if not await pipeline.repo.upsert_chain(enriched, data=data):
+    observe_stage("enrich_compute", time.perf_counter() - computed)
+    if not await _store("chain", pipeline.repo.upsert_chain(enriched, data=data)):
         return False
     ENRICHMENT_SECONDS.observe(time.perf_counter() - started)
     lag = _lag_s(ts)
@@ -200,9 +232,9 @@ async def enrich_and_store_chain(pipeline: Pipeline, chain: Mapping[str, Any]) -
         return True
     PCR_OI.labels(product=product, expiry=expiry).set(enriched["pcr_oi"])
     ttl = pipeline.settings.cache_ttl
-    await pipeline.cache.set_raw(keys.latest_chain(product, expiry), data, ttl)
+    await _cached(pipeline.cache.set_raw(keys.latest_chain(product, expiry), data, ttl))
     pcr = {"pcr_oi": enriched["pcr_oi"], "pcr_volume": enriched["pcr_volume"], "timestamp": ts}
-    await pipeline.cache.set(pcr_key, pcr, ttl)
+    await _cached(pipeline.cache.set(pcr_key, pcr, ttl))
     pipeline.recent_chains[(product, expiry)] = enriched
     await pipeline.bus.publish(TOPIC_ENRICHED_CHAIN, enriched)
     return True
@@ -237,8 +269,8 @@ async def build_and_store_surface(
         return None
     surface = surface_math.build_surface(spec.name, chains)
     surface["schema"] = SCHEMA_VERSION
-    await pipeline.repo.upsert_surface(surface)
-    await pipeline.cache.set(keys.surface(spec.name), surface, ttl)
+    await _store("surface", pipeline.repo.upsert_surface(surface))
+    await _cached(pipeline.cache.set(keys.surface(spec.name), surface, ttl))
     await pipeline.bus.publish(TOPIC_ENRICHED_SURFACE, surface)
     return surface
 

@@ -14,15 +14,25 @@ with the same kwargs (see :mod:`deltastream.deadletters.service`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, TaskiqDepends, TaskiqEvents, TaskiqState
+from taskiq import (
+    AsyncBroker,
+    AsyncTaskiqDecoratedTask,
+    TaskiqDepends,
+    TaskiqEvents,
+    TaskiqMessage,
+    TaskiqMiddleware,
+    TaskiqState,
+)
 from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
 
 from deltastream.core.deadletters import record_dead_letter
 from deltastream.core.logging import get_logger
+from deltastream.core.metrics import observe_stage
 from deltastream.enrichment import keys, service
 from deltastream.enrichment.pipeline import STATE_KEY, Pipeline, pipeline_from_state
 
@@ -30,6 +40,20 @@ log = get_logger("enrichment")
 
 RETRY_BASE_S = 0.2
 RETRY_MAX_S = 5.0
+ENQUEUED_AT_LABEL = "enqueued_at"
+
+
+class QueueWaitMiddleware(TaskiqMiddleware):
+    """Observes the ``queue_wait`` stage: enqueue time (a label set by ``TaskQueue.send``) to
+    the moment the task starts, in whichever process runs it."""
+
+    def pre_execute(self, message: TaskiqMessage) -> TaskiqMessage:
+        try:
+            enqueued = float(message.labels[ENQUEUED_AT_LABEL])
+        except (KeyError, TypeError, ValueError):
+            return message  # a task sent without the label (an older sender): nothing to measure
+        observe_stage("queue_wait", time.time() - enqueued)
+        return message
 
 
 async def run_reliably(
@@ -134,6 +158,7 @@ def register_tasks(broker: AsyncBroker, pipeline: Pipeline) -> dict[str, AsyncTa
     async def _remove(state: TaskiqState) -> None:
         state.pop(STATE_KEY, None)
 
+    broker.add_middlewares(QueueWaitMiddleware())
     for event in (TaskiqEvents.CLIENT_STARTUP, TaskiqEvents.WORKER_STARTUP):
         broker.add_event_handler(event, _install)
     for event in (TaskiqEvents.CLIENT_SHUTDOWN, TaskiqEvents.WORKER_SHUTDOWN):

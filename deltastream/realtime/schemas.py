@@ -37,6 +37,7 @@ EV_CHAIN = "chain_update"
 EV_OHLC = "ohlc_update"
 EV_SURFACE = "surface_update"
 EV_ALERT = "alert"
+EV_FEED_STATUS = "feed_status"
 
 ROOM_GENERAL = "general"
 CONNECTED_MESSAGE = "Connected to DeltaStream socket gateway"

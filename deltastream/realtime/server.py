@@ -44,6 +44,7 @@ from deltastream.realtime.schemas import (
     CONNECTED_MESSAGE,
     EV_CONNECTED,
     EV_ERROR,
+    EV_FEED_STATUS,
     EV_GET_PRODUCTS,
     EV_PRODUCTS,
     EV_SUBSCRIBE,
@@ -201,6 +202,8 @@ class SocketGateway:
         self.server.gateway = self
         self.clients: dict[str, ClientState] = {}
         self.products = [spec.name for spec in configured_products(settings)]
+        self.feed_status: Callable[[], dict[str, Any]] | None = None
+        """Set by the realtime component when a feed monitor runs: each new client gets it."""
         on = self.server.on
         on("connect", self.on_connect)
         on("disconnect", self.on_disconnect)
@@ -298,6 +301,8 @@ class SocketGateway:
 
     async def _greet(self, sid: str, rooms: list[str]) -> None:
         await self._reply(sid, EV_CONNECTED, {"message": CONNECTED_MESSAGE, "client_id": sid, "rooms": rooms})
+        if self.feed_status is not None:
+            await self._reply(sid, EV_FEED_STATUS, self.feed_status())
 
     def _expire_later(self, sid: str) -> None:
         self.server.start_background_task(self._expire, sid)

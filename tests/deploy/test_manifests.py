@@ -33,6 +33,10 @@ ALERTS = {
     "DeltaStreamDeadLettersRising",
     "DeltaStreamNoTicks",
     "DeltaStreamInstanceDown",
+    "DeltaStreamFeedStale",
+    "DeltaStreamStageSlow",
+    "DeltaStreamLogRecordsDropped",
+    "DeltaStreamStorageWriteErrors",
 }
 COMPOSE_SERVICES = {"redis", "mongodb", "api", "worker", "feed", "prometheus", "grafana", "loki", "promtail"}
 
@@ -322,6 +326,8 @@ def test_grafana_provisioning_matches_the_compose_mounts(compose: dict[str, Any]
     ("name", "must_read"),
     [
         ("system.json", {"http_requests_total", "http_request_duration_seconds_bucket"}),
+        ("pipeline.json", {"deltastream_stage_seconds_bucket", "deltastream_dead_letters_total"}),
+        ("logs.json", {"deltastream_log_records_dropped_total"}),
         (
             "market.json",
             {"deltastream_pcr_oi", "deltastream_spot_price", "deltastream_pipeline_lag_seconds_bucket"},

@@ -30,7 +30,7 @@ def _feed_runtime(settings: Settings, bus: InProcessBus) -> Runtime:
 def test_wiring_starts_the_feed_last_for_the_feed_role(settings: Settings) -> None:
     runtime = build_runtime(settings, frozenset({ROLE_FEED}))
     assert isinstance(runtime.components[-1], FeedComponent)
-    assert [c.name for c in runtime.components] == ["summary", "retention", "enrichment-dispatcher", "feed"]
+    assert [c.name for c in runtime.components] == ["summary", "retention", "feed-monitor", "enrichment-dispatcher", "feed"]
     assert build_runtime(settings, frozenset({ROLE_WORKER})).feed is None
 
 

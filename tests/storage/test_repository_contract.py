@@ -1,7 +1,8 @@
 """One contract for every storage backend (SQLite file, MongoDB wire server).
 
 Each backend implements every context's repository protocol (auth's ``UserStore``, enrichment's
-``MarketWriter``, marketdata's ``MarketReader``, deadletters' ``DeadLetterStore``) plus the
+``MarketWriter``, marketdata's ``MarketReader``, deadletters' ``DeadLetterStore``, alerts'
+``AlertStore``) plus the
 ``Storage`` lifecycle and retention's ``Purgeable``; these tests hold each backend to all of them.
 """
 
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from deltastream.alerts.repository import AlertStore
 from deltastream.auth.repository import UserStore
 from deltastream.core.errors import ConflictError
 from deltastream.deadletters.repository import DeadLetterStore
@@ -28,9 +30,11 @@ from .conftest import BASE, EXPIRY, at
 Backend = SQLiteRepository | MongoRepository
 
 
-def _holds_every_protocol(repo: Backend) -> tuple[UserStore, MarketWriter, MarketReader, DeadLetterStore]:
+def _holds_every_protocol(
+    repo: Backend,
+) -> tuple[UserStore, MarketWriter, MarketReader, DeadLetterStore, AlertStore]:
     """Type-checked, not run: mypy proves each backend implements each context's protocol."""
-    return repo, repo, repo, repo
+    return repo, repo, repo, repo, repo
 
 
 def _times(records: list[dict], field: str = "timestamp") -> list:
@@ -42,7 +46,58 @@ async def test_lifecycle_and_migrations(repo: Backend) -> None:
     assert await repo.ping() is True
     applied = await repo.applied_migrations()
     assert applied[0] == "m0001_initial"
+    assert "m0003_alerts" in applied
     assert len(applied) == len(set(applied))
+
+
+def _rule(user_id: str, **over: object) -> dict:
+    rule = {
+        "user_id": user_id,
+        "name": "pcr",
+        "product": "NIFTY",
+        "expiry": None,
+        "condition": {"field": "pcr_oi", "op": "crosses_above", "level": 1.2},
+        "cooldown_seconds": 60,
+        "enabled": True,
+        "channels": {},
+    }
+    rule.update(over)
+    return rule
+
+
+async def test_alert_rules(repo: Backend) -> None:
+    first = await repo.create_alert_rule(_rule("u1"))
+    second = await repo.create_alert_rule(_rule("u1", name="two"))
+    other = await repo.create_alert_rule(_rule("u2"))
+    assert isinstance(first, str) and len({first, second, other}) == 3
+    mine = await repo.list_alert_rules("u1")
+    assert [r["id"] for r in mine] == [first, second]
+    assert {r["id"] for r in await repo.list_alert_rules()} == {first, second, other}
+    got = await repo.get_alert_rule(first)
+    assert got is not None and got["condition"]["level"] == 1.2 and got["created_at"].tzinfo is not None
+    got["enabled"] = False
+    assert await repo.replace_alert_rule(first, got) is True
+    again = await repo.get_alert_rule(first)
+    assert again is not None and again["enabled"] is False and again["user_id"] == "u1"
+    assert await repo.delete_alert_rule(first) is True
+    assert await repo.delete_alert_rule(first) is False
+    assert await repo.get_alert_rule(first) is None
+    assert await repo.get_alert_rule("not-an-id") is None
+    assert await repo.replace_alert_rule("not-an-id", got) is False
+
+
+async def test_alert_history_newest_first_with_cursor(repo: Backend) -> None:
+    ids = [
+        await repo.add_alert_event({"user_id": "u1", "rule_id": "r", "value": i, "timestamp": at(10 - i)})
+        for i in range(5)
+    ]
+    await repo.add_alert_event({"user_id": "u2", "rule_id": "r", "value": 99, "timestamp": at(0)})
+    page = await repo.list_alert_events("u1", limit=2)
+    assert [e["value"] for e in page] == [4, 3]
+    assert [e["id"] for e in page] == [ids[4], ids[3]]
+    rest = await repo.list_alert_events("u1", before=page[-1]["id"], limit=10)
+    assert [e["value"] for e in rest] == [2, 1, 0]
+    assert await repo.list_alert_events("u1", before="garbage") == []
 
 
 async def test_ticks_range_order_limit(repo: Backend) -> None:
@@ -299,11 +354,15 @@ async def test_purge_older_than(repo: Backend) -> None:
         {"source": "feed", "reason": "r", "error": "e", "payload": {}, "timestamp": old}
     )
     user = await repo.create_user("keep@example.com", "h", "Keep")
+    for ts in (old, new):
+        await repo.add_alert_event({"user_id": "u", "rule_id": "r", "timestamp": ts})
 
     counts = await repo.purge_older_than(at(60))
     for table in ("underlying_ticks", "option_chains", "ohlc", "volatility_surfaces"):
         assert counts[table] == 1, table
     assert counts["logs"] == 0
+    assert counts["alert_history"] == 1
+    assert [e["timestamp"] for e in await repo.list_alert_events("u")] == [new]
     assert _times(await repo.list_ticks("NIFTY")) == [new]
     assert _times(await repo.list_chains("NIFTY")) == [new]
     assert _times(await repo.list_chain_summaries("NIFTY")) == [new]

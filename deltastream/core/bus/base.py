@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -31,11 +32,18 @@ TOPIC_LOGS = "logs:all"
 
 @dataclass(slots=True)
 class Message:
-    """One delivered event. ``data`` is the encoded JSON, kept so fan-out never re-serialises."""
+    """One delivered event. ``data`` is the encoded JSON, kept so fan-out never re-serialises.
+
+    ``published_at`` (wall clock, epoch seconds) is metadata, never part of the payload: the
+    in-process bus stamps it when the message is published, the Redis bus when this process
+    receives it (Redis pub/sub carries the payload bytes only). The per-stage latency histogram
+    measures ``feed_dispatch`` and ``bus_socket`` from it.
+    """
 
     topic: str
     payload: dict[str, Any]
     data: bytes = field(default=b"", repr=False)
+    published_at: float = field(default_factory=time.time, repr=False)
 
     def raw(self) -> bytes:
         if not self.data:

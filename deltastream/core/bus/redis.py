@@ -26,6 +26,7 @@ log = get_logger("bus")
 
 _GLOB_SPECIALS = re.compile(r"([*?\[\]\\])")
 _ACK_TIMEOUT_S = 5.0
+_RECOVERY_GRACE_S = 1.5
 _UNEXPECTED_ERROR_PAUSE_S = 0.5
 
 
@@ -249,10 +250,19 @@ class RedisBus:
                 sub.offer(message)
 
     async def ping(self) -> bool:
-        """True if the reader is connected and Redis answers PING."""
-        if self._reader is not None and not self._connected.is_set():
+        """True if Redis answers PING and the reader is connected.
+
+        Right after a Redis recovery PING answers before the reader has reconnected (its backoff
+        is at most about a second): the probe then waits up to ``_RECOVERY_GRACE_S`` for it rather
+        than reporting a bus that is back as down.
+        """
+        if not await rds.ping(self._listener):
             return False
-        return await rds.ping(self._listener)
+        if self._reader is not None and not self._connected.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._connected.wait(), _RECOVERY_GRACE_S)
+            return self._connected.is_set()
+        return True
 
     @property
     def dropped(self) -> int:

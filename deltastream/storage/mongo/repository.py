@@ -17,6 +17,7 @@ from pymongo.errors import OperationFailure
 
 import migrations
 from deltastream.core.logging import get_logger
+from deltastream.storage.mongo.alerts import MongoAlertStore
 from deltastream.storage.mongo.base import Document
 from deltastream.storage.mongo.dead_letters import MongoDeadLetterStore
 from deltastream.storage.mongo.market import MongoMarketStore
@@ -37,11 +38,12 @@ TTL_FIELDS: tuple[tuple[str, str], ...] = (
     ("ohlc", "start_time"),
     ("volatility_surfaces", "timestamp"),
     ("logs", "timestamp"),
+    ("alert_history", "timestamp"),  # migration 0003
 )
 PURGE_TARGETS: tuple[tuple[str, str], ...] = (*TTL_FIELDS, ("revoked_tokens", "expires_at"))
 
 
-class MongoRepository(MongoMarketStore, MongoUserStore, MongoDeadLetterStore):
+class MongoRepository(MongoMarketStore, MongoUserStore, MongoDeadLetterStore, MongoAlertStore):
     """Every context's repository protocol on one MongoDB database (``tz_aware`` client: datetimes are UTC)."""
 
     name = "mongo"

@@ -19,6 +19,7 @@ import aiosqlite
 import migrations
 from deltastream.core.logging import get_logger
 from deltastream.storage.codec import to_us
+from deltastream.storage.sqlite.alerts import SQLiteAlertStore
 from deltastream.storage.sqlite.base import each_handler
 from deltastream.storage.sqlite.dead_letters import DEAD_LETTER_HANDLERS, SQLiteDeadLetterStore
 from deltastream.storage.sqlite.market import MARKET_HANDLERS, SQLiteMarketStore
@@ -34,6 +35,7 @@ PURGE_TARGETS: tuple[tuple[str, str, str], ...] = (
     ("ohlc", "start_ts", "id"),
     ("volatility_surfaces", "ts", "id"),
     ("logs", "ts", "id"),
+    ("alert_history", "ts", "id"),
     ("revoked_tokens", "expires_ts", "jti"),
 )
 PURGE_CHUNK = 2000
@@ -94,7 +96,7 @@ async def _checkpoint(conn: aiosqlite.Connection) -> int:
     return int(next(iter(await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")))[0])
 
 
-class SQLiteRepository(SQLiteMarketStore, SQLiteUserStore, SQLiteDeadLetterStore):
+class SQLiteRepository(SQLiteMarketStore, SQLiteUserStore, SQLiteDeadLetterStore, SQLiteAlertStore):
     """Every context's repository protocol on one SQLite file. ``path`` may be ``":memory:"`` (tests only)."""
 
     name = "sqlite"
