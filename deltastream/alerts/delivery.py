@@ -41,7 +41,7 @@ def mask_url(url: str) -> str:
 
 
 class _Retryable(Exception):
-    pass
+    """A webhook answer worth another try (a 5xx, a 429 or a network error)."""
 
 
 class Deliveries:

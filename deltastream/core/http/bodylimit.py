@@ -77,6 +77,6 @@ class BodyLimitMiddleware:
         try:
             await self.app(scope, counting_receive, guarded_send)
         except _TooLarge:
-            pass
+            overflow = True  # the body passed the limit: answered with the 413 below
         if overflow:
             await _too_large(limit)(scope, receive, send)
